@@ -1,0 +1,85 @@
+# Brightcart support assistant. `make run` to chat, `make test` to check everything.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(PY) -m rasa
+STAMP := $(VENV)/.installed
+MODEL := models/brightcart.tar.gz
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') $(wildcard components/*.py)
+
+# Rasa 3.6 runs on Python 3.10 at most: take pyenv's (see .python-version) or python3.10.
+PYTHON310 := $(shell for p in "$$(pyenv which python3.10 2>/dev/null)" "$$(command -v python3.10 2>/dev/null)"; do \
+	[ -n "$$p" ] && "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null && { echo "$$p"; break; }; done)
+
+export PYTHONHASHSEED := 0
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: help install train run shell actions validate test test-stories test-nlu lint crossval clean
+
+help:
+	@echo "make run       chat with the assistant in the terminal (installs and trains if needed)"
+	@echo "make test      run the whole test suite (what CI runs)"
+	@echo "make install   create .venv and install the pinned dependencies"
+	@echo "make train     train the model if data, domain or config changed"
+	@echo "make shell     Rasa's own interactive shell with debug output"
+	@echo "make actions   start only the action server"
+	@echo "make validate  check data and domain (rasa data validate --fail-on-warnings)"
+	@echo "make crossval  5-fold cross-validated intent report (results/crossval/)"
+	@echo "make lint      ruff"
+	@echo "make clean     remove models, results and caches (keeps .venv)"
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt requirements-nodeps.txt constraints.txt
+	@if [ ! -x $(PY) ]; then \
+		if [ -z "$(PYTHON310)" ]; then \
+			echo "Python 3.10 is needed (Rasa 3.6 supports no newer Python) and none was found."; \
+			echo "Install it with 'pyenv install 3.10' (this folder's .python-version selects it)"; \
+			echo "or your system's python3.10 and python3.10-venv packages, then run make again."; \
+			exit 1; \
+		fi; \
+		echo "Creating $(VENV) with $(PYTHON310)"; \
+		$(PYTHON310) -m venv $(VENV); \
+	fi
+	@$(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' || { \
+		echo "$(VENV) uses $$($(PY) --version); Rasa 3.6 needs Python 3.10. Remove $(VENV) and run make again."; exit 1; }
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt -c constraints.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-nodeps.txt
+	@touch $@
+
+train: $(MODEL)
+
+$(MODEL): $(TRAINING_INPUTS) | $(STAMP)
+	$(RASA) train --fixed-model-name brightcart --out models
+	@touch $@
+
+run: $(MODEL)
+	$(PY) -m scripts.stack --model $(MODEL)
+
+shell: $(MODEL)
+	$(PY) -m scripts.stack --model $(MODEL) --rasa-shell
+
+actions: $(STAMP)
+	$(PY) -m rasa_sdk --actions actions --port 5055
+
+validate: $(STAMP)
+	$(RASA) data validate --fail-on-warnings
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+
+test-stories: $(MODEL)
+	$(RASA) test core --model $(MODEL) --stories tests --fail-on-prediction-errors --out results/stories
+
+test: lint validate test-stories
+	$(PY) -m pytest
+
+crossval: $(STAMP)
+	$(RASA) test nlu --nlu data/nlu --config config.yml --cross-validation --folds 5 --out results/crossval
+	$(PY) -m scripts.intent_table results/crossval/intent_report.json
+
+clean:
+	rm -rf models/*.tar.gz results .rasa .pytest_cache .ruff_cache

@@ -1,0 +1,165 @@
+"""Start the action server and the Rasa server, wait until both answer, stop them together.
+
+`make run` uses this with a terminal chat in front; the end-to-end tests use the same
+functions with their own ports and endpoints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Service:
+    name: str
+    process: subprocess.Popen
+    log_path: Path
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+def _start(name: str, command: list[str], log_path: Path) -> Service:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log: IO[bytes] = open(log_path, "ab")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,  # Ctrl-C in the terminal reaches us, and we stop it
+    )
+    log.close()
+    return Service(name, process, log_path)
+
+
+def start_action_server(port: int, log_path: Path) -> Service:
+    command = [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
+    return _start("action server", command, log_path)
+
+
+def start_rasa_server(
+    model: Path,
+    port: int,
+    endpoints: Path,
+    log_path: Path,
+    credentials: Path | None = None,
+    extra_args: Sequence[str] = (),
+) -> Service:
+    command = [
+        sys.executable, "-m", "rasa", "run",
+        "--model", str(model),
+        "--port", str(port),
+        "--endpoints", str(endpoints),
+        "--credentials", str(credentials or ROOT / "credentials.yml"),
+        *extra_args,
+    ]
+    return _start("Rasa server", command, log_path)
+
+
+def wait_until_up(service: Service, url: str, timeout: float = 180.0) -> None:
+    """Poll `url` until it answers 200; fail early, with the log, if the process died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if service.process.poll() is not None:
+            raise RuntimeError(
+                f"The {service.name} exited with code {service.process.returncode} before it "
+                f"was ready. Last lines of {service.log_path}:\n{service.log_tail()}"
+            )
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(
+        f"The {service.name} did not answer at {url} within {timeout:.0f} s. "
+        f"Last lines of {service.log_path}:\n{service.log_tail()}"
+    )
+
+
+def stop(services: list[Service], grace: float = 10.0) -> None:
+    for service in services:
+        if service.process.poll() is None:
+            os.killpg(service.process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for service in services:
+        try:
+            service.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(service.process.pid, signal.SIGKILL)
+            service.process.wait()
+
+
+def _terminal_chat(rasa_url: str) -> None:
+    from rasa.core.channels.console import record_messages
+
+    sender = f"terminal-{uuid.uuid4().hex[:8]}"
+    asyncio.run(record_messages(sender, server_url=rasa_url, max_message_limit=None))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", type=Path, default=ROOT / "models" / "brightcart.tar.gz")
+    parser.add_argument("--rasa-port", type=int, default=5005)
+    parser.add_argument("--action-port", type=int, default=5055)
+    parser.add_argument("--endpoints", type=Path, default=ROOT / "endpoints.yml")
+    parser.add_argument(
+        "--rasa-shell", action="store_true",
+        help="use `rasa shell --debug` (its own server) instead of `rasa run` + a chat client",
+    )
+    args = parser.parse_args(argv)
+    logs = ROOT / "logs"
+
+    services: list[Service] = []
+    try:
+        actions = start_action_server(args.action_port, logs / "action_server.log")
+        services.append(actions)
+        print(f"Action server starting on port {args.action_port} (log: logs/action_server.log)")
+        wait_until_up(actions, f"http://localhost:{args.action_port}/health")
+        if args.rasa_shell:
+            command = [sys.executable, "-m", "rasa", "shell", "--debug", "--model", str(args.model),
+                       "--endpoints", str(args.endpoints)]
+            return subprocess.call(command, cwd=ROOT)
+        rasa_log = logs / "rasa_server.log"
+        rasa = start_rasa_server(args.model, args.rasa_port, args.endpoints, rasa_log)
+        services.append(rasa)
+        print(f"Starting the Rasa server on port {args.rasa_port} (log: logs/rasa_server.log); "
+              "loading the model takes a little while...")
+        wait_until_up(rasa, f"http://localhost:{args.rasa_port}/webhooks/rest/")
+        print(f"Rasa server ready: REST channel at http://localhost:{args.rasa_port}/webhooks/rest/webhook")
+        _terminal_chat(f"http://localhost:{args.rasa_port}")
+        return 0
+    except KeyboardInterrupt:
+        return 0
+    except (RuntimeError, TimeoutError) as error:
+        print(error, file=sys.stderr)
+        return 1
+    finally:
+        print("\nStopping the servers...")
+        stop(services)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""A running assistant for end-to-end tests: the trained model, Rasa server, action server."""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from scripts.stack import start_action_server, start_rasa_server, stop, wait_until_up
+from tests.trackers import ROOT
+
+MODEL = ROOT / "models" / "brightcart.tar.gz"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class RunningAssistant:
+    url: str
+
+    def say(self, sender: str, text: str) -> list[dict]:
+        response = requests.post(
+            f"{self.url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": text},
+            timeout=60,
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def parse(self, text: str) -> dict:
+        response = requests.post(f"{self.url}/model/parse", json={"text": text}, timeout=60)
+        response.raise_for_status()
+        return response.json()
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory) -> RunningAssistant:
+    if not MODEL.exists():
+        pytest.fail(f"No trained model at {MODEL}: run `make train` (make test does it).")
+    work: Path = tmp_path_factory.mktemp("stack")
+    action_port, rasa_port = free_port(), free_port()
+    endpoints = work / "endpoints.yml"
+    endpoints.write_text(
+        f'action_endpoint:\n  url: "http://localhost:{action_port}/webhook"\n'
+        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {work / 'conversations.db'}\n"
+    )
+    services = []
+    try:
+        actions = start_action_server(action_port, work / "action_server.log")
+        services.append(actions)
+        rasa = start_rasa_server(
+            MODEL, rasa_port, endpoints, work / "rasa_server.log", extra_args=["--enable-api"]
+        )
+        services.append(rasa)
+        wait_until_up(actions, f"http://localhost:{action_port}/health")
+        wait_until_up(rasa, f"http://localhost:{rasa_port}/webhooks/rest/", timeout=300)
+        yield RunningAssistant(f"http://localhost:{rasa_port}")
+    finally:
+        stop(services)

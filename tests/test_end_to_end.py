@@ -1,0 +1,95 @@
+"""Whole conversations through the REST channel of a running Rasa server + action server."""
+
+from __future__ import annotations
+
+import uuid
+from functools import lru_cache
+
+import yaml
+
+from tests.trackers import ROOT
+
+
+@lru_cache(maxsize=1)
+def _responses() -> dict:
+    return yaml.safe_load((ROOT / "domain.yml").read_text())["responses"]
+
+
+def variations(response: str, **slots: str) -> set[str]:
+    """Every text the domain allows for `response`, with slot placeholders filled."""
+    texts = set()
+    for variation in _responses()[response]:
+        text = variation["text"]
+        for name, value in slots.items():
+            text = text.replace("{" + name + "}", value)
+        texts.add(text)
+    return texts
+
+
+def conversation() -> str:
+    return f"e2e-{uuid.uuid4().hex[:8]}"
+
+
+def texts(replies: list[dict]) -> list[str]:
+    return [r.get("text") for r in replies]
+
+
+def test_tracking_an_order_after_one_wrong_number(assistant):
+    me = conversation()
+    assert texts(assistant.say(me, "hello there")) == [_responses()["utter_greet"][0]["text"]]
+
+    asked = texts(assistant.say(me, "where the heck is my parcel"))
+    assert asked == [
+        "Sure, let's find that order. What's the order number? It has 8 digits, like "
+        "10482913, and it's in your confirmation email."
+    ]
+
+    reasked = texts(assistant.say(me, "hmm maybe 1234?"))
+    assert reasked[0] in variations("utter_invalid_order_id")
+    assert reasked[1] == asked[0]  # the form asks again
+
+    done = texts(assistant.say(me, "oh wait it's #5550-1234"))
+    assert len(done) == 1
+    assert done[0] in variations("utter_order_request_done", order_id="55501234")
+    assert done[0].startswith("You can follow order 55501234 live")
+
+
+def test_number_in_the_first_message_is_answered_at_once_and_reused(assistant):
+    me = conversation()
+    first = texts(assistant.say(me, "I need to cancel order 20482917 please"))
+    assert first == [
+        t for t in variations("utter_order_request_done", order_id="20482917")
+        if t.startswith("To cancel order")
+    ]
+    second = texts(assistant.say(me, "and where is it right now?"))
+    assert second[0].startswith("You can follow order 20482917")
+
+
+def test_two_invalid_numbers_lead_to_a_human_not_a_loop(assistant):
+    me = conversation()
+    assistant.say(me, "i want a refund")
+    assistant.say(me, "last tuesday")
+    offer = assistant.say(me, "it was the blue jacket")
+    assert texts(offer) == [_responses()["utter_offer_human"][0]["text"]]
+    assert [b["payload"] for b in offer[0]["buttons"]] == ["/affirm", "/deny"]
+
+    handoff = texts(assistant.say(me, "/affirm"))  # the "Yes, connect me" button
+    assert handoff == [_responses()["utter_handoff"][0]["text"]]
+
+
+def test_a_customer_without_the_number_gets_help_then_a_person(assistant):
+    me = conversation()
+    assistant.say(me, "i need to change the address for my delivery")
+    help_ = texts(assistant.say(me, "no idea, i dont have it"))
+    assert help_ == list(variations("utter_order_id_help"))
+    offer = texts(assistant.say(me, "nope, can't find it anywhere"))
+    assert offer == list(variations("utter_offer_human"))
+
+
+def test_questions_thanks_and_goodbye(assistant):
+    me = conversation()
+    assert texts(assistant.say(me, "can i pay with paypal or klarna?")) == list(
+        variations("utter_payment_methods")
+    )
+    assert texts(assistant.say(me, "cool thx")) == list(variations("utter_you_are_welcome"))
+    assert texts(assistant.say(me, "no that's all, bye")) == list(variations("utter_goodbye"))
