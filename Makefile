@@ -16,6 +16,7 @@ PYTHON310 := $(shell for p in "$$(pyenv which python3.10 2>/dev/null)" "$$(comma
 export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export RASA_TELEMETRY_ENABLED := false
 
 .PHONY: help install train run shell actions validate test test-stories test-nlu lint crossval clean
 
@@ -63,7 +64,7 @@ shell: $(MODEL)
 	$(PY) -m scripts.stack --model $(MODEL) --rasa-shell
 
 actions: $(STAMP)
-	$(PY) -m rasa_sdk --actions actions --port 5055
+	$(PY) -m rasa_sdk --actions actions --port 5055  # the port endpoints.yml names
 
 validate: $(STAMP)
 	$(RASA) data validate --fail-on-warnings

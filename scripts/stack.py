@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Sequence
@@ -116,39 +117,58 @@ def _terminal_chat(rasa_url: str) -> None:
     from rasa.core.channels.console import record_messages
 
     sender = f"terminal-{uuid.uuid4().hex[:8]}"
-    asyncio.run(record_messages(sender, server_url=rasa_url, max_message_limit=None))
+    try:
+        asyncio.run(record_messages(sender, server_url=rasa_url, max_message_limit=None))
+    except AttributeError:
+        # Rasa's console client fails this way when Ctrl-C cancels a button question.
+        pass
+
+
+def action_port_of(endpoints: Path) -> int:
+    """The port of the action server that `endpoints` tells Rasa to call."""
+    import yaml
+
+    url = (yaml.safe_load(endpoints.read_text()) or {}).get("action_endpoint", {}).get("url", "")
+    port = urllib.parse.urlsplit(url).port
+    if port is None:
+        raise RuntimeError(f"{endpoints}: action_endpoint.url ({url!r}) names no port.")
+    return port
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "brightcart.tar.gz")
     parser.add_argument("--rasa-port", type=int, default=5005)
-    parser.add_argument("--action-port", type=int, default=5055)
-    parser.add_argument("--endpoints", type=Path, default=ROOT / "endpoints.yml")
+    parser.add_argument(
+        "--endpoints", type=Path, default=ROOT / "endpoints.yml",
+        help="the action server is started on the port its action_endpoint names",
+    )
+    parser.add_argument("--logs", type=Path, default=ROOT / "logs")
     parser.add_argument(
         "--rasa-shell", action="store_true",
         help="use `rasa shell --debug` (its own server) instead of `rasa run` + a chat client",
     )
     args = parser.parse_args(argv)
-    logs = ROOT / "logs"
 
     services: list[Service] = []
     try:
-        actions = start_action_server(args.action_port, logs / "action_server.log")
+        action_port = action_port_of(args.endpoints)
+        actions = start_action_server(action_port, args.logs / "action_server.log")
         services.append(actions)
-        print(f"Action server starting on port {args.action_port} (log: logs/action_server.log)")
-        wait_until_up(actions, f"http://localhost:{args.action_port}/health")
+        print(f"Action server starting on port {action_port} (log: {actions.log_path})")
+        wait_until_up(actions, f"http://localhost:{action_port}/health")
         if args.rasa_shell:
-            command = [sys.executable, "-m", "rasa", "shell", "--debug", "--model", str(args.model),
-                       "--endpoints", str(args.endpoints)]
+            command = [sys.executable, "-m", "rasa", "shell", "--debug",
+                       "--model", str(args.model), "--endpoints", str(args.endpoints)]
             return subprocess.call(command, cwd=ROOT)
-        rasa_log = logs / "rasa_server.log"
-        rasa = start_rasa_server(args.model, args.rasa_port, args.endpoints, rasa_log)
+        rasa = start_rasa_server(
+            args.model, args.rasa_port, args.endpoints, args.logs / "rasa_server.log"
+        )
         services.append(rasa)
-        print(f"Starting the Rasa server on port {args.rasa_port} (log: logs/rasa_server.log); "
+        print(f"Rasa server starting on port {args.rasa_port} (log: {rasa.log_path}); "
               "loading the model takes a little while...")
         wait_until_up(rasa, f"http://localhost:{args.rasa_port}/webhooks/rest/")
-        print(f"Rasa server ready: REST channel at http://localhost:{args.rasa_port}/webhooks/rest/webhook")
+        print(f"Rasa server ready: http://localhost:{args.rasa_port}/webhooks/rest/webhook")
         _terminal_chat(f"http://localhost:{args.rasa_port}")
         return 0
     except KeyboardInterrupt:

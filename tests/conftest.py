@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import yaml
 
 from scripts.stack import start_action_server, start_rasa_server, stop, wait_until_up
 from tests.trackers import ROOT
@@ -19,6 +20,16 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def endpoints_for_test(work: Path, action_port: int) -> Path:
+    """The project's endpoints.yml with the test's action port and its own database."""
+    config = yaml.safe_load((ROOT / "endpoints.yml").read_text())
+    config["action_endpoint"]["url"] = f"http://localhost:{action_port}/webhook"
+    config["tracker_store"]["db"] = str(work / "conversations.db")
+    path = work / "endpoints.yml"
+    path.write_text(yaml.safe_dump(config))
+    return path
 
 
 @dataclass
@@ -46,11 +57,7 @@ def assistant(tmp_path_factory) -> RunningAssistant:
         pytest.fail(f"No trained model at {MODEL}: run `make train` (make test does it).")
     work: Path = tmp_path_factory.mktemp("stack")
     action_port, rasa_port = free_port(), free_port()
-    endpoints = work / "endpoints.yml"
-    endpoints.write_text(
-        f'action_endpoint:\n  url: "http://localhost:{action_port}/webhook"\n'
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {work / 'conversations.db'}\n"
-    )
+    endpoints = endpoints_for_test(work, action_port)
     services = []
     try:
         actions = start_action_server(action_port, work / "action_server.log")

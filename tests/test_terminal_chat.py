@@ -1,0 +1,64 @@
+"""`make run`: both servers start, a person chats in a terminal, Ctrl-C stops everything."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import socket
+import subprocess
+import sys
+import time
+
+from scripts.stack import action_port_of
+from tests.conftest import MODEL, endpoints_for_test, free_port
+from tests.trackers import ROOT
+
+
+def read_until(fd: int, expected: str, timeout: float) -> str:
+    seen = ""
+    deadline = time.monotonic() + timeout
+    while expected not in seen:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AssertionError(f"{expected!r} did not appear; the terminal showed:\n{seen}")
+        if select.select([fd], [], [], min(remaining, 1.0))[0]:
+            try:
+                seen += os.read(fd, 4096).decode(errors="replace")
+            except OSError:  # the process closed the terminal
+                raise AssertionError(f"{expected!r} did not appear:\n{seen}") from None
+    return seen
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_the_project_endpoints_call_the_action_server_make_run_starts():
+    assert action_port_of(ROOT / "endpoints.yml") == 5055
+
+
+def test_terminal_chat_and_ctrl_c(tmp_path):
+    action_port, rasa_port = free_port(), free_port()
+    endpoints = endpoints_for_test(tmp_path, action_port)
+    main, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scripts.stack", "--model", str(MODEL),
+         "--rasa-port", str(rasa_port), "--endpoints", str(endpoints), "--logs", str(tmp_path)],
+        stdin=terminal, stdout=terminal, stderr=terminal, cwd=ROOT, start_new_session=True,
+    )  # fmt: skip
+    os.close(terminal)
+    try:
+        read_until(main, "Your input", timeout=300)
+        os.write(main, b"hello there\r")
+        read_until(main, "I'm Brightcart's support assistant", timeout=60)
+        read_until(main, "Your input", timeout=30)  # the prompt reads keys again
+        os.write(main, b"\x03")  # Ctrl-C
+        read_until(main, "Stopping the servers", timeout=30)
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(main)
+    assert port_is_free(action_port) and port_is_free(rasa_port)
