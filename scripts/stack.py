@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -135,6 +136,15 @@ def action_port_of(endpoints: Path) -> int:
     return port
 
 
+def ensure_free(port: int, what: str) -> None:
+    with socket.socket() as s:
+        if s.connect_ex(("127.0.0.1", port)) == 0:
+            raise RuntimeError(
+                f"Port {port}, needed for the {what}, is already in use (another `make run`?). "
+                "Stop that process, or choose other ports with --rasa-port and --endpoints."
+            )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "brightcart.tar.gz")
@@ -153,13 +163,15 @@ def main(argv: list[str] | None = None) -> int:
     services: list[Service] = []
     try:
         action_port = action_port_of(args.endpoints)
+        ensure_free(action_port, "action server")
+        ensure_free(args.rasa_port, "Rasa server")
         actions = start_action_server(action_port, args.logs / "action_server.log")
         services.append(actions)
         print(f"Action server starting on port {action_port} (log: {actions.log_path})")
         wait_until_up(actions, f"http://localhost:{action_port}/health")
         if args.rasa_shell:
-            command = [sys.executable, "-m", "rasa", "shell", "--debug",
-                       "--model", str(args.model), "--endpoints", str(args.endpoints)]
+            command = [sys.executable, "-m", "rasa", "shell", "--debug", "--model", str(args.model),
+                       "--endpoints", str(args.endpoints), "--port", str(args.rasa_port)]
             return subprocess.call(command, cwd=ROOT)
         rasa = start_rasa_server(
             args.model, args.rasa_port, args.endpoints, args.logs / "rasa_server.log"
