@@ -18,7 +18,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help install train run shell actions validate test test-stories test-nlu lint crossval clean
+.PHONY: help install train run shell actions validate test test-stories lint crossval clean
 
 help:
 	@echo "make run       chat with the assistant in the terminal (installs and trains if needed)"
