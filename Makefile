@@ -28,6 +28,7 @@ help:
 	@echo "make shell     Rasa's own interactive shell with debug output"
 	@echo "make actions   start only the action server"
 	@echo "make validate  check data and domain (rasa data validate --fail-on-warnings)"
+	@echo "make test-stories  only the test stories (rasa test core)"
 	@echo "make crossval  5-fold cross-validated intent report (results/crossval/)"
 	@echo "make lint      ruff"
 	@echo "make clean     remove models, results and caches (keeps .venv)"
