@@ -10,7 +10,9 @@ import pytest
 import requests
 import yaml
 
+from personalization.store import Store, migrate
 from scripts.stack import start_action_server, start_rasa_server, stop, wait_until_up
+from tests.databases import create_postgres_database, drop_postgres_database
 from tests.trackers import ROOT
 
 MODEL = ROOT / "models" / "brightcart.tar.gz"
@@ -49,6 +51,26 @@ class RunningAssistant:
         response = requests.post(f"{self.url}/model/parse", json={"text": text}, timeout=60)
         response.raise_for_status()
         return response.json()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path) -> str:
+    """An empty database of each kind the profile store runs on."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'profiles.db'}"
+        return
+    url = create_postgres_database()
+    yield url
+    drop_postgres_database(url)
+
+
+@pytest.fixture
+def store(db_url):
+    """A migrated profile store on each database kind."""
+    migrate.upgrade(db_url)
+    store = Store.from_url(db_url)
+    yield store
+    store.dispose()
 
 
 @pytest.fixture(scope="session")

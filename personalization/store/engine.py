@@ -1,0 +1,33 @@
+"""Database engines from a URL: a SQLite file by default, PostgreSQL at scale."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import create_engine as _create_engine
+
+
+def create_engine(url: str) -> Engine:
+    """An engine for `url`, with what each backend needs to be safe and fast.
+
+    SQLite: the file's folder is created, foreign keys are enforced, and WAL journaling
+    lets the event API, the updater and the action server use the file at the same time.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = _create_engine(url, future=True, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return _create_engine(url, future=True, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(connection, _record) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

@@ -1,0 +1,82 @@
+"""Tracked events (stored once per message id), consent decisions and the suppression list."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from personalization.store import schema as t
+from personalization.store.sql import chunks, insert_ignoring_duplicates, upsert, utcnow
+
+
+def new_message_ids(conn: Connection, message_ids: Iterable[str]) -> set[str]:
+    """The ids among `message_ids` that are not stored yet."""
+    wanted = set(message_ids)
+    seen: set[str] = set()
+    for part in chunks(sorted(wanted)):
+        query = select(t.events.c.message_id).where(t.events.c.message_id.in_(list(part)))
+        seen.update(conn.execute(query).scalars())
+    return wanted - seen
+
+
+def store_events(conn: Connection, rows: list[dict]) -> None:
+    """Insert tracked events; one whose message_id is stored already is skipped."""
+    now = utcnow()
+    insert_ignoring_duplicates(conn, t.events, [{"received_at": now, **r} for r in rows])
+
+
+def record_consent(
+    conn: Connection,
+    customer_id: str,
+    purpose: str,
+    granted: bool,
+    channel: str,
+    notice_version: str | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Append a consent decision and make it the current one for that purpose."""
+    at = at or utcnow()
+    conn.execute(t.consent_records.insert().values(
+        customer_id=customer_id, purpose=purpose, granted=granted, recorded_at=at,
+        channel=channel, notice_version=notice_version,
+    ))  # fmt: skip
+    current = conn.execute(
+        select(t.consent_state.c.recorded_at).where(
+            t.consent_state.c.customer_id == customer_id, t.consent_state.c.purpose == purpose
+        )
+    ).scalar()
+    if current is None or current <= at:  # an older decision arriving late does not win
+        upsert(conn, t.consent_state,
+               [{"customer_id": customer_id, "purpose": purpose, "granted": granted,
+                 "recorded_at": at}],
+               key=["customer_id", "purpose"], compare=["granted", "recorded_at"])  # fmt: skip
+
+
+def consented(conn: Connection, customer_ids: Iterable[str], purpose: str) -> set[str]:
+    """The ids among `customer_ids` whose current decision for `purpose` is a grant."""
+    wanted = sorted(set(customer_ids))
+    granted: set[str] = set()
+    s = t.consent_state
+    for part in chunks(wanted):
+        granted.update(conn.execute(
+            select(s.c.customer_id).where(
+                s.c.customer_id.in_(list(part)), s.c.purpose == purpose, s.c.granted.is_(True))
+        ).scalars())  # fmt: skip
+    return granted
+
+
+def suppress(conn: Connection, id_hashes: Iterable[str]) -> None:
+    now = utcnow()
+    rows = [{"id_hash": h, "added_at": now} for h in sorted(set(id_hashes))]
+    insert_ignoring_duplicates(conn, t.suppression, rows)
+
+
+def suppressed(conn: Connection, id_hashes: Iterable[str]) -> set[str]:
+    found: set[str] = set()
+    for part in chunks(sorted(set(id_hashes))):
+        query = select(t.suppression.c.id_hash).where(t.suppression.c.id_hash.in_(list(part)))
+        found.update(conn.execute(query).scalars())
+    return found
