@@ -22,7 +22,9 @@ def create_engine(url: str) -> Engine:
         engine = _create_engine(url, future=True, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return _create_engine(url, future=True, pool_pre_ping=True)
+    options = {"executemany_mode": "values_plus_batch"} if parsed.drivername in (
+        "postgresql", "postgresql+psycopg2") else {}  # fmt: skip
+    return _create_engine(url, future=True, pool_pre_ping=True, **options)
 
 
 def _sqlite_pragmas(connection, _record) -> None:
