@@ -18,6 +18,19 @@ def _db(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _serve_events(args: argparse.Namespace, settings: Settings) -> int:
+    from personalization.collect.app import create_app
+    from personalization.collect.ingest import Ingestor
+    from personalization.hashing import IdHasher
+    from personalization.store import Store
+
+    store = Store.from_url(settings.db_url)
+    ingestor = Ingestor(store, IdHasher(settings.require_hash_key()))
+    app = create_app(ingestor, settings.require_write_keys())
+    app.run(host=args.host, port=args.port, workers=args.workers, access_log=False)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m personalization", description=__doc__)
     parser.add_argument("--db", help="profile store URL (default: $PERSONALIZATION_DB_URL)")
@@ -27,6 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database schema")
     db.add_argument("action", choices=["upgrade"], help="create or upgrade the profile store")
     db.set_defaults(run=_db)
+
+    serve = commands.add_parser("serve-events", help="the Segment-compatible event API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=5056)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(run=_serve_events)
     return parser
 
 

@@ -56,3 +56,14 @@ def set_order_status(conn: Connection, order_id: str, status: str) -> bool:
 def upsert_tickets(conn: Connection, rows: list[dict]) -> UpsertCounts:
     ensure_customers(conn, (r["customer_id"] for r in rows))
     return upsert(conn, t.tickets, rows, key=["ticket_id"], compare=[f for f in TICKET_FIELDS])
+
+
+def update_ticket(conn: Connection, ticket_id: str, **changes) -> bool:
+    """Change some fields of a ticket; False when the ticket is unknown."""
+    unknown = set(changes) - set(TICKET_FIELDS)
+    if unknown:
+        raise ValueError(f"Unknown ticket fields: {sorted(unknown)}")
+    result = conn.execute(
+        t.tickets.update().where(t.tickets.c.ticket_id == ticket_id).values(**changes)
+    )
+    return result.rowcount > 0
