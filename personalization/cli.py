@@ -7,7 +7,9 @@ import argparse
 import logging
 import sys
 
+from personalization.imports.mapping import MappingError
 from personalization.settings import Settings, SettingsError
+from personalization.store import StoreNotReady
 
 
 def _db(args: argparse.Namespace, settings: Settings) -> int:
@@ -31,6 +33,22 @@ def _serve_events(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _import(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from personalization.hashing import IdHasher
+    from personalization.imports.mapping import load_mapping
+    from personalization.imports.runner import run_import
+    from personalization.store import Store
+
+    mapping = load_mapping(Path(args.mapping), args.kind)
+    store = Store.from_url(settings.db_url)
+    report = run_import(Path(args.file), mapping, store, IdHasher(settings.require_hash_key()),
+                        Path(args.rejects) if args.rejects else None, progress=not args.quiet)
+    print(report.summary())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m personalization", description=__doc__)
     parser.add_argument("--db", help="profile store URL (default: $PERSONALIZATION_DB_URL)")
@@ -46,6 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=5056)
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(run=_serve_events)
+
+    imports = commands.add_parser("import", help="import a CRM, ticket or order export (CSV)")
+    imports.add_argument("kind", choices=["crm", "tickets", "orders"])
+    imports.add_argument("file", help="the CSV file")
+    imports.add_argument("--mapping", required=True, help="the mapping file (YAML)")
+    imports.add_argument("--rejects", help="rejected rows go here (default: FILE.rejects.csv)")
+    imports.add_argument("--quiet", action="store_true", help="no progress bar")
+    imports.set_defaults(run=_import)
     return parser
 
 
@@ -60,6 +86,6 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings(args.db, settings.write_keys, settings.hash_key)
     try:
         return args.run(args, settings)
-    except SettingsError as error:
+    except (SettingsError, MappingError, StoreNotReady) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
