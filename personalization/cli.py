@@ -49,6 +49,33 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _updater(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+    import signal
+    import threading
+
+    from personalization.store import Store
+    from personalization.updater import sources
+
+    store = Store.from_url(settings.db_url)
+    if args.source.startswith(("amqp://", "amqps://")):
+        stop = asyncio.Event()
+
+        async def consume() -> None:
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop.set)
+            await sources.run_amqp(store, args.source, args.queue, stop)
+
+        asyncio.run(consume())
+    else:
+        halt = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: halt.set())
+        sources.run_sql(store, args.source, halt, interval=args.interval)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m personalization", description=__doc__)
     parser.add_argument("--db", help="profile store URL (default: $PERSONALIZATION_DB_URL)")
@@ -72,6 +99,15 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument("--rejects", help="rejected rows go here (default: FILE.rejects.csv)")
     imports.add_argument("--quiet", action="store_true", help="no progress bar")
     imports.set_defaults(run=_import)
+
+    updater = commands.add_parser(
+        "updater", help="apply Rasa's conversation events to interaction history")
+    updater.add_argument("--source", required=True, help="the event broker: the SQLAlchemy URL "
+                         "of Rasa's SQL broker database, or amqp://user:pass@host:5672/ for "
+                         "RabbitMQ")  # fmt: skip
+    updater.add_argument("--queue", default="rasa_events", help="RabbitMQ queue name")
+    updater.add_argument("--interval", type=float, default=1.0, help="SQL polling interval, s")
+    updater.set_defaults(run=_updater)
     return parser
 
 

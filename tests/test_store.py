@@ -128,3 +128,12 @@ def test_suppression_list(store):
     with store.begin() as conn:
         suppress(conn, ["h1", "h1", "h2"])
         assert suppressed(conn, ["h1", "h3"]) == {"h1"}
+
+
+def test_the_migrations_build_exactly_the_schema_in_the_code(store):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with store.engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), t.metadata)
+    assert differences == []

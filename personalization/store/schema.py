@@ -183,7 +183,7 @@ interaction_history = Table(
 applied_events = Table(
     "applied_events",
     metadata,
-    Column("source", String(32), primary_key=True),
+    Column("source", String(200), primary_key=True),
     Column("event_key", String(128), primary_key=True),
     Column("applied_at", DateTime, nullable=False),
 )
@@ -192,7 +192,7 @@ applied_events = Table(
 source_offsets = Table(
     "source_offsets",
     metadata,
-    Column("source", String(128), primary_key=True),
+    Column("source", String(200), primary_key=True),
     Column("position", Integer, nullable=False),
 )
 

@@ -33,6 +33,13 @@ def insert_ignoring_duplicates(connection: Connection, table: Table, rows: list[
         connection.execute(dialect.insert(table).on_conflict_do_nothing(), list(part))
 
 
+def insert_if_new(connection: Connection, table: Table, row: dict) -> bool:
+    """INSERT one row unless its key exists; True when it was inserted."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).on_conflict_do_nothing().values(**row)
+    return connection.execute(statement).rowcount == 1
+
+
 @dataclass
 class UpsertCounts:
     inserted: int = 0

@@ -18,7 +18,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "applied_events",
-        sa.Column("source", sa.String(length=32), nullable=False),
+        sa.Column("source", sa.String(length=200), nullable=False),
         sa.Column("event_key", sa.String(length=128), nullable=False),
         sa.Column("applied_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("source", "event_key", name=op.f("pk_applied_events")),
@@ -112,7 +112,7 @@ def upgrade() -> None:
 
     op.create_table(
         "source_offsets",
-        sa.Column("source", sa.String(length=128), nullable=False),
+        sa.Column("source", sa.String(length=200), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("source", name=op.f("pk_source_offsets")),
     )

@@ -1,0 +1,1 @@
+"""Conversation events from Rasa's event broker into interaction history."""

@@ -1,0 +1,147 @@
+"""Conversation events into interaction history: exactly once, consent first, real brokers."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from datetime import datetime, timezone
+
+from rasa.core.brokers.broker import EventBroker
+from rasa.utils.endpoints import EndpointConfig
+
+from personalization.store.customers import upsert_customers
+from personalization.store.engine import create_engine
+from personalization.store.history import set_offset
+from personalization.store.tracking import record_consent
+from personalization.updater.history import apply_events, delta_of
+from personalization.updater.sources import poll_sql_once, run_amqp, source_name
+from tests.databases import service_unavailable
+
+T = 1_780_000_000.0
+
+
+def user(sender: str, intent: str, at: float = T) -> dict:
+    return {"event": "user", "sender_id": sender, "timestamp": at, "text": "...",
+            "parse_data": {"intent": {"name": intent, "confidence": 0.9}}}  # fmt: skip
+
+
+def conversation(sender: str) -> list[dict]:
+    return [
+        {"event": "session_started", "sender_id": sender, "timestamp": T},
+        user(sender, "track_order", T + 1),
+        {"event": "action", "name": "utter_ask_order_id", "sender_id": sender},
+        user(sender, "nlu_fallback", T + 2),
+        user(sender, "contact_human_agent", T + 3),
+        {"event": "action", "name": "utter_handoff", "sender_id": sender},
+        user(sender, "track_order", T + 4),
+    ]
+
+
+def customers_with_consent(store, *ids, without=()):
+    with store.begin() as conn:
+        upsert_customers(conn, [{"customer_id": c} for c in (*ids, *without)])
+        for c in ids:
+            record_consent(conn, c, "personalization", True, "test")
+
+
+def check_history(profile, times=1):
+    assert profile.conversations == 1 * times and profile.escalations == 1 * times
+    assert profile.fallbacks == 1 * times
+    assert profile.requests_by_intent == {"track_order": 2 * times, "contact_human_agent": times}
+    assert profile.last_interaction_at == datetime.fromtimestamp(T + 4, timezone.utc).replace(
+        tzinfo=None)  # fmt: skip
+
+
+def test_what_each_event_changes():
+    assert delta_of({"event": "session_started"}).conversations == 1
+    assert delta_of({"event": "action", "name": "utter_handoff"}).escalations == 1
+    assert delta_of({"event": "action", "name": "utter_greet"}) is None
+    fallback = delta_of(user("a", "nlu_fallback"))
+    assert (fallback.messages, fallback.fallbacks, dict(fallback.intents)) == (1, 1, {})
+
+
+def test_each_event_counts_once_and_only_with_consent(store):
+    customers_with_consent(store, "alice", without=["bob"])
+    items = [(f"k{i}", e) for i, e in enumerate(conversation("alice") + conversation("bob"))]
+    with store.begin() as conn:
+        first = apply_events(conn, "test", items)
+    with store.begin() as conn:
+        again = apply_events(conn, "test", items + items)
+    assert (first.applied, first.without_consent) == (6, 7)
+    assert (again.applied, again.duplicates) == (0, 28)
+    check_history(store.profile("alice"))
+    assert store.profile("bob").conversations == 0
+
+
+def test_concurrent_updaters_apply_overlapping_batches_exactly_once(store):
+    customers_with_consent(store, "alice")
+    events = [(f"k{i}", user("alice", "get_refund", T + i)) for i in range(200)]
+    errors = []
+
+    def worker(part):
+        try:
+            for start in range(0, len(part), 20):
+                with store.begin() as conn:
+                    apply_events(conn, "test", part[start : start + 20])
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker, args=(p,)) for p in (events, events[::-1])]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert store.profile("alice").requests_by_intent == {"get_refund": 200}
+
+
+def test_rasa_sql_broker_rows_are_applied_once_even_after_a_lost_offset(store, tmp_path):
+    customers_with_consent(store, "alice")
+    broker_url = f"sqlite:///{tmp_path / 'rasa_events.db'}"
+    broker = asyncio.run(EventBroker.create(EndpointConfig(
+        type="SQL", dialect="sqlite", db=str(tmp_path / "rasa_events.db"))))  # fmt: skip
+    for event in conversation("alice"):
+        broker.publish(event)
+    engine = create_engine(broker_url)
+    name = source_name(broker_url)
+    assert poll_sql_once(store, engine, name, batch=4) == 4
+    assert poll_sql_once(store, engine, name, batch=4) == 3
+    assert poll_sql_once(store, engine, name) == 0
+    check_history(store.profile("alice"))
+    with store.begin() as conn:  # the updater restarts without its offset: reads all again
+        set_offset(conn, name, 0)
+    assert poll_sql_once(store, engine, name) == 7
+    check_history(store.profile("alice"))
+    engine.dispose()
+
+
+def test_rasa_pika_broker_messages_are_applied_once(store):
+    customers_with_consent(store, "carol")
+    queue = f"test_updater_{int(time.time() * 1000)}"
+    url = "amqp://guest:guest@127.0.0.1:5672/"
+
+    async def scenario():
+        try:
+            broker = await EventBroker.create(EndpointConfig(
+                type="pika", url="127.0.0.1", username="guest", password="guest",
+                queues=[queue], raise_on_failure=True))  # fmt: skip
+        except Exception as error:  # noqa: BLE001
+            service_unavailable("RabbitMQ at 127.0.0.1:5672", error)
+        events = conversation("carol")
+        for event in events + events[:2]:  # the first two are delivered twice
+            broker.publish(event)
+        await asyncio.sleep(1.0)
+        await broker.close()
+        stop = asyncio.Event()
+        consumer = asyncio.create_task(run_amqp(store, url, queue, stop, wait=0.3))
+        for _ in range(50):
+            await asyncio.sleep(0.2)
+            if store.profile("carol").escalations:
+                break
+        await asyncio.sleep(0.5)
+        stop.set()
+        await consumer
+
+    asyncio.run(scenario())
+    check_history(store.profile("carol"))
