@@ -14,7 +14,7 @@ from personalization.collect.ingest import Ingestor
 from personalization.hashing import IdHasher
 from personalization.store import Store
 from personalization.store import schema as t
-from personalization.store.tracking import record_consent, suppress
+from personalization.store.tracking import consented, record_consent, suppress
 
 KEY = "test-write-key"
 HASHER = IdHasher(b"test-hash-key-0123456789")
@@ -113,7 +113,9 @@ def test_consent_can_travel_with_the_event(api, store):
     no = {"consent": {"categoryPreferences": {"personalization": False}}}
     withdrawn = track("u3", context=no, timestamp="2026-11-02T10:00:00Z")
     assert api("/v1/track", withdrawn).json["stored"] == 0
-    assert store.profile("u3").consent == {"personalization": False}
+    with store.begin() as conn:
+        assert consented(conn, ["u3"], "personalization") == set()
+    assert rows(store, t.consent_records) == 2
 
 
 def test_erased_ids_are_dropped(api, store):

@@ -17,6 +17,7 @@ import base64
 import binascii
 import hmac
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from sanic import Sanic
 from sanic.request import Request
@@ -59,6 +60,10 @@ def create_app(ingestor: Ingestor, write_keys: frozenset[str], name: str = "even
     if not write_keys:
         raise ValueError("The event API needs at least one write key.")
     app = Sanic(name)
+    # SQLite has one writer at a time: queue writes in one thread instead of letting them
+    # wait for each other's locks. PostgreSQL takes concurrent transactions.
+    sqlite = ingestor.store.engine.dialect.name == "sqlite"
+    writer = ThreadPoolExecutor(max_workers=1 if sqlite else 4, thread_name_prefix="ingest")
     app.config.REQUEST_MAX_SIZE = 2 * MAX_BATCH_BYTES  # bigger: Sanic's own 413
     app.config.FALLBACK_ERROR_FORMAT = "json"
 
@@ -94,7 +99,7 @@ def create_app(ingestor: Ingestor, write_keys: frozenset[str], name: str = "even
             return error(400, first["field"], first["problem"], rejected=rejected)
         try:
             result: IngestResult = await asyncio.get_running_loop().run_in_executor(
-                None, ingestor.ingest, events
+                writer, ingestor.ingest, events
             )
         except SQLAlchemyError as failure:
             logger.error("profile store unavailable: %s", failure)

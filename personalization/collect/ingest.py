@@ -19,13 +19,11 @@ from personalization.collect import effects
 from personalization.collect.segment import TrackedEvent
 from personalization.hashing import IdHasher
 from personalization.store import Store
-from personalization.store.customers import ensure_customers
 from personalization.store.tracking import (
     consented,
-    new_message_ids,
+    gate_lookup,
     record_consent,
     store_events,
-    suppressed,
 )
 
 PURPOSE = "personalization"  # what collected events are used for
@@ -62,21 +60,27 @@ class Ingestor:
         if not events:
             return result
         order = sorted(range(len(events)), key=lambda i: events[i].timestamp)
+        hashes = [self._hashes(e) for e in events]
+        subjects = [subject(e) for e in events]
         with self.store.begin() as conn:
-            blocked = self._suppressed(conn, events)
-            erased = {i for i in order if blocked & self._hashes(events[i])}
+            blocked, allowed, seen = gate_lookup(
+                conn, set().union(*hashes), subjects, PURPOSE, (e.message_id for e in events))
+            erased = {i for i in order if blocked & hashes[i]}
             result.dropped = [(i, "suppressed: the customer's data was erased") for i in erased]
             order = [i for i in order if i not in erased]
+            deciding = set()
             for i in order:
                 for purpose, granted in consent_preferences(events[i]).items():
-                    record_consent(conn, subject(events[i]), purpose, granted, CONSENT_CHANNEL,
+                    record_consent(conn, subjects[i], purpose, granted, CONSENT_CHANNEL,
                                    at=events[i].timestamp)  # fmt: skip
-            allowed = consented(conn, {subject(events[i]) for i in order}, PURPOSE)
-            fresh = new_message_ids(conn, (e.message_id for e in events))
+                    deciding.add(subjects[i])
+            if deciding:  # decisions carried by this batch (or newer stored ones) count
+                allowed = (allowed - deciding) | consented(conn, deciding, PURPOSE)
+            fresh = {e.message_id for e in events} - seen
             stored = []
             for i in order:
                 event = events[i]
-                if subject(event) not in allowed:
+                if subjects[i] not in allowed:
                     result.dropped.append((i, f"no consent for {PURPOSE}"))
                 elif event.message_id not in fresh:
                     result.duplicates += 1
@@ -92,12 +96,8 @@ class Ingestor:
     def _hashes(self, event: TrackedEvent) -> set[str]:
         return {self.hasher(i) for i in (event.user_id, event.anonymous_id) if i}
 
-    def _suppressed(self, conn: Connection, events: list[TrackedEvent]) -> set[str]:
-        return suppressed(conn, set().union(*(self._hashes(e) for e in events)))
-
     @staticmethod
     def _store(conn: Connection, events: list[TrackedEvent]) -> None:
-        ensure_customers(conn, {e.user_id for e in events if e.user_id})
         store_events(conn, [
             {"message_id": e.message_id, "customer_id": e.user_id, "anonymous_id": e.anonymous_id,
              "type": e.type, "name": e.name, "properties": e.properties, "context": e.context,

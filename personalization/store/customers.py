@@ -11,6 +11,7 @@ from personalization.store import schema as t
 from personalization.store.profile import OrderSummary, Profile, TicketSummary
 from personalization.store.sql import (
     UpsertCounts,
+    chunks,
     insert_ignoring_duplicates,
     upsert,
     utcnow,
@@ -56,11 +57,13 @@ def merge_attributes(conn: Connection, customer_id: str, attributes: dict) -> No
 
 def ensure_customers(conn: Connection, customer_ids: Iterable[str]) -> None:
     """Create empty customer rows for ids seen first in events or orders."""
+    wanted = set(customer_ids)
+    for part in chunks(sorted(wanted)):
+        query = select(t.customers.c.customer_id).where(t.customers.c.customer_id.in_(part))
+        wanted -= set(conn.execute(query).scalars())
     now = utcnow()
-    rows = [
-        {"customer_id": cid, "attributes": {}, "created_at": now, "updated_at": now}
-        for cid in sorted(set(customer_ids))
-    ]
+    rows = [{"customer_id": cid, "attributes": {}, "created_at": now, "updated_at": now}
+            for cid in sorted(wanted)]  # fmt: skip
     insert_ignoring_duplicates(conn, t.customers, rows)
 
 

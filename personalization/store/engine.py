@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.engine import create_engine as _create_engine
+from sqlalchemy.pool import QueuePool
 
 
 def create_engine(url: str) -> Engine:
@@ -19,7 +20,9 @@ def create_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = _create_engine(url, future=True, connect_args={"timeout": 30})
+        # SQLAlchemy 1.4 opens a new SQLite connection per checkout by default; keep a pool
+        engine = _create_engine(url, future=True, poolclass=QueuePool,
+                                connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     options = {"executemany_mode": "values_plus_batch"} if parsed.drivername in (

@@ -35,7 +35,8 @@ class Delta:
 def claim_keys(conn: Connection, source: str, keys: list[str]) -> set[str]:
     """Record the keys as applied; returns those that were not recorded before."""
     now = utcnow()
-    return {key for key in dict.fromkeys(keys) if insert_if_new(
+    # in one global order, so concurrent updaters wait for each other instead of deadlocking
+    return {key for key in sorted(set(keys)) if insert_if_new(
         conn, t.applied_events, {"source": source, "event_key": key, "applied_at": now})}
 
 
@@ -53,7 +54,8 @@ def add_to_history(conn: Connection, deltas: dict[str, Delta]) -> None:
         for c in sorted(customers)
     ])  # fmt: skip
     rows = conn.execute(
-        select(h).where(h.c.customer_id.in_(sorted(customers))).with_for_update()
+        select(h).where(h.c.customer_id.in_(sorted(customers)))
+        .order_by(h.c.customer_id).with_for_update()
     ).all()  # locked until commit, so concurrent updaters add up instead of overwriting
     for old in rows:
         delta = deltas[old.customer_id]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.engine import Connection
 
 from personalization.store import schema as t
-from personalization.store.sql import chunks, insert_ignoring_duplicates, upsert, utcnow
+from personalization.store.sql import CHUNK, chunks, insert_ignoring_duplicates, upsert, utcnow
 
 
 def new_message_ids(conn: Connection, message_ids: Iterable[str]) -> set[str]:
@@ -80,3 +80,29 @@ def suppressed(conn: Connection, id_hashes: Iterable[str]) -> set[str]:
         query = select(t.suppression.c.id_hash).where(t.suppression.c.id_hash.in_(list(part)))
         found.update(conn.execute(query).scalars())
     return found
+
+
+def gate_lookup(
+    conn: Connection,
+    id_hashes: Iterable[str],
+    customer_ids: Iterable[str],
+    purpose: str,
+    message_ids: Iterable[str],
+) -> tuple[set[str], set[str], set[str]]:
+    """One round trip for the event gate: (suppressed hashes, consented ids, stored ids)."""
+    s, c, e = t.suppression, t.consent_state, t.events
+    hashes, ids, messages = sorted(set(id_hashes)), sorted(set(customer_ids)), sorted(
+        set(message_ids))  # fmt: skip
+    if max(len(hashes), len(ids), len(messages)) > CHUNK:
+        return (suppressed(conn, hashes), consented(conn, ids, purpose),
+                set(messages) - new_message_ids(conn, messages))  # fmt: skip
+    query = union_all(
+        select(literal("s"), s.c.id_hash).where(s.c.id_hash.in_(hashes)),
+        select(literal("c"), c.c.customer_id).where(
+            c.c.customer_id.in_(ids), c.c.purpose == purpose, c.c.granted.is_(True)),
+        select(literal("m"), e.c.message_id).where(e.c.message_id.in_(messages)),
+    )  # fmt: skip
+    found: dict[str, set[str]] = {"s": set(), "c": set(), "m": set()}
+    for kind, value in conn.execute(query):
+        found[kind].add(value)
+    return found["s"], found["c"], found["m"]
