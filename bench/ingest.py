@@ -146,7 +146,8 @@ def main() -> None:
     raw_seconds = run_raw(store, batches)
     api_rate, raw_rate = args.events / api_seconds, args.events / raw_seconds
     print(f"database: {store.engine.url.get_backend_name()}, {args.events} events in batches "
-          f"of {BATCH}, {args.clients} concurrent HTTP requests, {args.workers} API process(es)")  # fmt: skip
+          f"of {BATCH}, {args.clients} concurrent HTTP requests, "
+          f"{args.workers} API process(es)")
     print(f"event API : {api_rate:10,.0f} events/s ({stored} stored)")
     print(f"raw insert: {raw_rate:10,.0f} events/s")
     print(f"ratio API/raw: {api_rate / raw_rate:.2f} (target >= 0.50)")

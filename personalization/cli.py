@@ -76,6 +76,38 @@ def _updater(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _demo_data(args: argparse.Namespace, settings: Settings) -> int:
+    import time
+
+    from personalization.demo_data import StoreNotEmpty, generate, load
+    from personalization.store import Store
+    from personalization.store.customers import customer_count
+
+    store = Store.from_url(settings.db_url)
+    with store.begin() as conn:
+        existing = customer_count(conn)
+    if existing and args.if_empty:
+        print(f"The profile store already holds {existing} customers; no demo data added.")
+        return 0
+    started = time.perf_counter()
+    data = generate(args.customers, seed=args.seed)
+    try:
+        counts = load(store, data, progress=not args.quiet)
+    except StoreNotEmpty as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"Demo store ready in {time.perf_counter() - started:.1f} s: "
+          + ", ".join(f"{n} {table}" for table, n in counts.items()))
+    return 0
+
+
+def _positive(value: str) -> int:
+    number = int(value) if value.strip().lstrip("-").isdigit() else 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value!r}")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m personalization", description=__doc__)
     parser.add_argument("--db", help="profile store URL (default: $PERSONALIZATION_DB_URL)")
@@ -100,6 +132,13 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument("--quiet", action="store_true", help="no progress bar")
     imports.set_defaults(run=_import)
 
+    demo = commands.add_parser("demo-data", help="fill an empty store with a synthetic shop")
+    demo.add_argument("--customers", type=_positive, default=5000)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--if-empty", action="store_true", help="do nothing if customers exist")
+    demo.add_argument("--quiet", action="store_true", help="no progress bar")
+    demo.set_defaults(run=_demo_data)
+
     updater = commands.add_parser(
         "updater", help="apply Rasa's conversation events to interaction history")
     updater.add_argument("--source", required=True, help="the event broker: the SQLAlchemy URL "
@@ -117,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     settings = Settings.from_env()
     if args.db:
         settings = Settings(args.db, settings.write_keys, settings.hash_key)

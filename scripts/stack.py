@@ -39,10 +39,10 @@ class Service:
             return ""
 
 
-def _start(name: str, command: list[str], log_path: Path) -> Service:
+def _start(name: str, command: list[str], log_path: Path, env: dict | None = None) -> Service:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log: IO[bytes] = open(log_path, "ab")
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
     process = subprocess.Popen(
         command,
         cwd=ROOT,
@@ -77,6 +77,17 @@ def start_rasa_server(
         *extra_args,
     ]
     return _start("Rasa server", command, log_path)
+
+
+def start_event_api(port: int, log_path: Path, env: dict | None = None) -> Service:
+    command = [sys.executable, "-m", "personalization", "serve-events", "--port", str(port)]
+    return _start("event API", command, log_path, env)
+
+
+def start_updater(broker_url: str, log_path: Path, env: dict | None = None) -> Service:
+    command = [sys.executable, "-m", "personalization", "updater", "--source", broker_url,
+               "--interval", "0.3"]  # fmt: skip
+    return _start("updater", command, log_path, env)
 
 
 def wait_until_up(service: Service, url: str, timeout: float = 180.0) -> None:
@@ -136,6 +147,17 @@ def action_port_of(endpoints: Path) -> int:
     return port
 
 
+def broker_url_of(endpoints: Path) -> str:
+    """The database URL of the SQL event broker that `endpoints` configures for Rasa."""
+    import yaml
+
+    broker = (yaml.safe_load(endpoints.read_text()) or {}).get("event_broker") or {}
+    if broker.get("type") != "SQL" or broker.get("dialect", "sqlite") != "sqlite":
+        raise RuntimeError(f"{endpoints}: make run expects a SQL event broker on SQLite.")
+    path = Path(broker["db"])
+    return f"sqlite:///{path if path.is_absolute() else ROOT / path}"
+
+
 def ensure_free(port: int, what: str) -> None:
     with socket.socket() as s:
         if s.connect_ex(("127.0.0.1", port)) == 0:
@@ -154,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         help="the action server is started on the port its action_endpoint names",
     )
     parser.add_argument("--logs", type=Path, default=ROOT / "logs")
+    parser.add_argument("--events-port", type=int, default=5056, help="the event API's port")
     parser.add_argument(
         "--rasa-shell", action="store_true",
         help="use `rasa shell --debug` (its own server) instead of `rasa run` + a chat client",
@@ -163,12 +186,19 @@ def main(argv: list[str] | None = None) -> int:
     services: list[Service] = []
     try:
         action_port = action_port_of(args.endpoints)
-        ensure_free(action_port, "action server")
-        ensure_free(args.rasa_port, "Rasa server")
+        for port, what in ((action_port, "action server"), (args.rasa_port, "Rasa server"),
+                           (args.events_port, "event API")):
+            ensure_free(port, what)
+        (ROOT / "var").mkdir(exist_ok=True)
         actions = start_action_server(action_port, args.logs / "action_server.log")
-        services.append(actions)
+        events = start_event_api(args.events_port, args.logs / "event_api.log")
+        updater = start_updater(broker_url_of(args.endpoints), args.logs / "updater.log")
+        services += [actions, events, updater]
         print(f"Action server starting on port {action_port} (log: {actions.log_path})")
+        print(f"Event API starting on http://localhost:{args.events_port}/v1/ "
+              f"(log: {events.log_path}); updater log: {updater.log_path}")
         wait_until_up(actions, f"http://localhost:{action_port}/health")
+        wait_until_up(events, f"http://localhost:{args.events_port}/health")
         if args.rasa_shell:
             command = [sys.executable, "-m", "rasa", "shell", "--debug", "--model", str(args.model),
                        "--endpoints", str(args.endpoints), "--port", str(args.rasa_port)]

@@ -11,7 +11,14 @@ import requests
 import yaml
 
 from personalization.store import Store, migrate
-from scripts.stack import start_action_server, start_rasa_server, stop, wait_until_up
+from scripts.stack import (
+    broker_url_of,
+    start_action_server,
+    start_rasa_server,
+    start_updater,
+    stop,
+    wait_until_up,
+)
 from tests.databases import create_postgres_database, drop_postgres_database
 from tests.trackers import ROOT
 
@@ -29,6 +36,7 @@ def endpoints_for_test(work: Path, action_port: int) -> Path:
     config = yaml.safe_load((ROOT / "endpoints.yml").read_text())
     config["action_endpoint"]["url"] = f"http://localhost:{action_port}/webhook"
     config["tracker_store"]["db"] = str(work / "conversations.db")
+    config["event_broker"]["db"] = str(work / "rasa_events.db")
     path = work / "endpoints.yml"
     path.write_text(yaml.safe_dump(config))
     return path
@@ -37,6 +45,7 @@ def endpoints_for_test(work: Path, action_port: int) -> Path:
 @dataclass
 class RunningAssistant:
     url: str
+    store: Store  # the profile store its updater writes to
 
     def say(self, sender: str, text: str) -> list[dict]:
         response = requests.post(
@@ -80,8 +89,12 @@ def assistant(tmp_path_factory) -> RunningAssistant:
     work: Path = tmp_path_factory.mktemp("stack")
     action_port, rasa_port = free_port(), free_port()
     endpoints = endpoints_for_test(work, action_port)
+    profiles = f"sqlite:///{work / 'profiles.db'}"
+    migrate.upgrade(profiles)
     services = []
     try:
+        services.append(start_updater(broker_url_of(endpoints), work / "updater.log",
+                                      {"PERSONALIZATION_DB_URL": profiles}))  # fmt: skip
         actions = start_action_server(action_port, work / "action_server.log")
         services.append(actions)
         rasa = start_rasa_server(
@@ -90,6 +103,6 @@ def assistant(tmp_path_factory) -> RunningAssistant:
         services.append(rasa)
         wait_until_up(actions, f"http://localhost:{action_port}/health")
         wait_until_up(rasa, f"http://localhost:{rasa_port}/webhooks/rest/", timeout=300)
-        yield RunningAssistant(f"http://localhost:{rasa_port}")
+        yield RunningAssistant(f"http://localhost:{rasa_port}", Store.from_url(profiles))
     finally:
         stop(services)

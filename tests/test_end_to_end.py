@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from functools import lru_cache
 
 import yaml
 
+from personalization.store.customers import upsert_customers
+from personalization.store.tracking import record_consent
 from tests.trackers import ROOT
 
 
@@ -93,3 +96,38 @@ def test_questions_thanks_and_goodbye(assistant):
     )
     assert texts(assistant.say(me, "cool thx")) == list(variations("utter_you_are_welcome"))
     assert texts(assistant.say(me, "no that's all, bye")) == list(variations("utter_goodbye"))
+
+
+def wait_for_history(assistant, customer_id: str, timeout: float = 30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        profile = assistant.store.profile(customer_id)
+        if profile.escalations:
+            return profile
+        time.sleep(0.3)
+    raise AssertionError(f"no escalation recorded for {customer_id} within {timeout} s")
+
+
+def known_customer(assistant, consent: bool) -> str:
+    me = conversation()
+    with assistant.store.begin() as conn:
+        upsert_customers(conn, [{"customer_id": me}])
+        if consent:
+            record_consent(conn, me, "personalization", True, "test")
+    return me
+
+
+def test_conversations_reach_the_customers_interaction_history(assistant):
+    """Rasa's SQL event broker -> updater -> profile store, while the conversation goes on."""
+    private, me = known_customer(assistant, consent=False), known_customer(assistant, consent=True)
+    for who in (private, me):
+        assistant.say(who, "hi")
+        assistant.say(who, "where is order 30482913")
+        assistant.say(who, "i want to speak to a real person")
+    profile = wait_for_history(assistant, me)
+    assert profile.conversations == 1 and profile.escalations == 1
+    assert profile.requests_by_intent == {"greet": 1, "track_order": 1, "contact_human_agent": 1}
+    assert profile.last_interaction_at is not None
+    # the updater got past the earlier conversation of the customer without consent
+    untouched = assistant.store.profile(private)
+    assert (untouched.conversations, untouched.requests_by_intent) == (0, {})

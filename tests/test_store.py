@@ -3,8 +3,9 @@
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, inspect, select
+from sqlalchemy import event, func, inspect, select
 
+from personalization.demo_data import generate, load
 from personalization.store import Store, StoreNotReady, migrate
 from personalization.store import schema as t
 from personalization.store.commerce import set_order_status, upsert_orders, upsert_tickets
@@ -137,3 +138,31 @@ def test_the_migrations_build_exactly_the_schema_in_the_code(store):
     with store.engine.connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn), t.metadata)
     assert differences == []
+
+
+def test_a_profile_is_read_through_indexes_only(store):
+    """Every statement of a profile read finds its rows by an index, never a table scan."""
+    data = generate(300, seed=2, now=T0)
+    load(store, data, progress=False)
+    with_tickets = set(data.tickets.customer_id)
+    customer = next(c for c in data.orders.customer_id.value_counts().index if c in with_tickets)
+    statements = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    event.listen(store.engine, "before_cursor_execute", capture)
+    try:
+        assert store.profile(customer).recent_orders
+    finally:
+        event.remove(store.engine, "before_cursor_execute", capture)
+    assert len(statements) == 5  # customer with joined parts, orders, items, tickets, consent
+    sqlite = store.engine.dialect.name == "sqlite"
+    with store.engine.connect() as conn:
+        if not sqlite:  # small tables: make the planner show whether an index path exists
+            conn.exec_driver_sql("SET enable_seqscan = off")
+        for statement, parameters in statements:
+            explain = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN "
+            plan = "\n".join(str(row[-1]) for row in conn.exec_driver_sql(explain + statement,
+                                                                           parameters))
+            assert ("SCAN" not in plan) if sqlite else ("Seq Scan" not in plan), (statement, plan)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 
+from personalization.store import migrate
 from scripts.stack import action_port_of
 from tests.conftest import MODEL, endpoints_for_test, free_port
 from tests.trackers import ROOT
@@ -40,13 +41,19 @@ def test_the_project_endpoints_call_the_action_server_make_run_starts():
 
 
 def test_terminal_chat_and_ctrl_c(tmp_path):
-    action_port, rasa_port = free_port(), free_port()
+    action_port, rasa_port, events_port = free_port(), free_port(), free_port()
     endpoints = endpoints_for_test(tmp_path, action_port)
+    profiles = f"sqlite:///{tmp_path / 'profiles.db'}"
+    migrate.upgrade(profiles)
+    env = {**os.environ, "PERSONALIZATION_DB_URL": profiles, "EVENTS_WRITE_KEYS": "k",
+           "PERSONALIZATION_HASH_KEY": "terminal-test-hash-key"}  # fmt: skip
     main, terminal = pty.openpty()
     process = subprocess.Popen(
-        [sys.executable, "-m", "scripts.stack", "--model", str(MODEL),
-         "--rasa-port", str(rasa_port), "--endpoints", str(endpoints), "--logs", str(tmp_path)],
+        [sys.executable, "-m", "scripts.stack", "--model", str(MODEL), "--rasa-port",
+         str(rasa_port), "--events-port", str(events_port), "--endpoints", str(endpoints),
+         "--logs", str(tmp_path)],
         stdin=terminal, stdout=terminal, stderr=terminal, cwd=ROOT, start_new_session=True,
+        env=env,
     )  # fmt: skip
     os.close(terminal)
     try:
@@ -61,4 +68,4 @@ def test_terminal_chat_and_ctrl_c(tmp_path):
         if process.poll() is None:
             process.kill()
         os.close(main)
-    assert port_is_free(action_port) and port_is_free(rasa_port)
+    assert all(port_is_free(p) for p in (action_port, rasa_port, events_port))

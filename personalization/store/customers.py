@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from personalization.store import schema as t
@@ -79,6 +79,10 @@ def set_preferences(conn: Connection, customer_id: str, **fields) -> None:
 
 def save_scores(conn: Connection, rows: list[dict]) -> UpsertCounts:
     return upsert(conn, t.scores, rows, key=["customer_id"], compare=SCORE_FIELDS)
+
+
+def customer_count(conn: Connection) -> int:
+    return conn.execute(select(func.count()).select_from(t.customers)).scalar()
 
 
 def customer_exists(conn: Connection, customer_id: str) -> bool:
