@@ -4,7 +4,7 @@ Both write the same tracked events into the same database, 100 rows per transact
 API also authenticates, validates, checks suppression and consent and de-duplicates.
 Target: the API reaches at least half the raw insert rate.
 
-    .venv/bin/python -m bench.ingest [--events 20000] [--db URL] [--clients 4]
+    .venv/bin/python -m bench.ingest [--events 20000] [--db URL] [--clients 4] [--workers 1]
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -103,15 +105,20 @@ async def _post_all(port: int, batches: list[list[dict]], clients: int) -> float
     return elapsed
 
 
-def run_raw(store: Store, batches: list[list[dict]]) -> float:
-    """The same rows into a copy of the events table: plain executemany, nothing else."""
-    # the same columns, key, unique message id and customer index as the events table
+def raw_table(store: Store) -> Table:
+    """A copy of the events table: the same columns, key, unique message id and index."""
     raw = Table("events_raw_bench", MetaData(), *[
         Column(c.name, c.type, primary_key=c.primary_key, unique=c.unique, index=c.index,
                autoincrement=c.autoincrement)
         for c in t.events.columns
     ])  # fmt: skip
+    raw.drop(store.engine, checkfirst=True)
     raw.create(store.engine)
+    return raw
+
+
+def run_raw(store: Store, raw: Table, batches: list[list[dict]]) -> float:
+    """The same rows into the copy of the events table: plain executemany, nothing else."""
     start = time.perf_counter()
     for batch in batches:
         now = utcnow()
@@ -121,9 +128,7 @@ def run_raw(store: Store, batches: list[list[dict]]) -> float:
                 for e in batch]  # fmt: skip
         with store.begin() as conn:
             conn.execute(raw.insert(), rows)
-    elapsed = time.perf_counter() - start
-    raw.drop(store.engine)
-    return elapsed
+    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -134,23 +139,38 @@ def main() -> None:
     parser.add_argument("--db", help="database URL (default: a temporary SQLite file)")
     parser.add_argument("--port", type=int, default=5099)
     parser.add_argument("--workers", type=int, default=1, help="event API processes")
+    parser.add_argument("--rounds", type=int, default=3, help="the median round is reported")
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="bench-ingest-")
     url = args.db or f"sqlite:///{Path(folder) / 'profiles.db'}"
     store = prepare(url, args.customers)
-    batches = make_batches(args.events, args.customers)
-
-    api_seconds = run_api(url, batches, args.clients, args.port, args.workers)
-    with store.begin() as conn:
-        stored = conn.execute(select(func.count()).select_from(t.events)).scalar()
-    raw_seconds = run_raw(store, batches)
-    api_rate, raw_rate = args.events / api_seconds, args.events / raw_seconds
-    print(f"database: {store.engine.url.get_backend_name()}, {args.events} events in batches "
-          f"of {BATCH}, {args.clients} concurrent HTTP requests, "
+    print(f"database: {store.engine.url.get_backend_name()}, {args.events} events per round in "
+          f"batches of {BATCH}, {args.clients} concurrent HTTP requests, "
           f"{args.workers} API process(es)")
-    print(f"event API : {api_rate:10,.0f} events/s ({stored} stored)")
-    print(f"raw insert: {raw_rate:10,.0f} events/s")
+    raw = raw_table(store)  # grows round by round as the events table does
+    api_rates, raw_rates = [], []
+    for n in range(args.rounds):
+        batches = make_batches(args.events, args.customers)  # new message ids every round
+        with store.begin() as conn:
+            before = conn.execute(select(func.count()).select_from(t.events)).scalar()
+        api_seconds = run_api(url, batches, args.clients, args.port, args.workers)
+        with store.begin() as conn:
+            stored = conn.execute(select(func.count()).select_from(t.events)).scalar() - before
+        if stored != args.events:
+            raise RuntimeError(f"the API stored {stored} of {args.events} events")
+        raw_seconds = run_raw(store, raw, batches)
+        api_rates.append(args.events / api_seconds)
+        raw_rates.append(args.events / raw_seconds)
+        print(f"round {n + 1}: event API {api_rates[-1]:8,.0f} events/s, raw insert "
+              f"{raw_rates[-1]:8,.0f} events/s, ratio {api_rates[-1] / raw_rates[-1]:.2f}")
+    api_rate, raw_rate = statistics.median(api_rates), statistics.median(raw_rates)
+    print(f"event API : {api_rate:10,.0f} events/s (median of {args.rounds})")
+    print(f"raw insert: {raw_rate:10,.0f} events/s (median of {args.rounds})")
     print(f"ratio API/raw: {api_rate / raw_rate:.2f} (target >= 0.50)")
+    raw.drop(store.engine)
+    store.dispose()
+    if not args.db:
+        shutil.rmtree(folder)
 
 
 if __name__ == "__main__":

@@ -12,12 +12,10 @@ under "rejected" and the valid ones are stored; 401 for a missing or wrong write
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import hmac
 import logging
-from concurrent.futures import ThreadPoolExecutor
 
 from sanic import Sanic
 from sanic.request import Request
@@ -36,6 +34,7 @@ from personalization.collect.segment import (
     parse_body,
     parse_message,
 )
+from personalization.collect.writer import GroupWriter
 
 logger = logging.getLogger(__name__)
 
@@ -60,15 +59,18 @@ def create_app(ingestor: Ingestor, write_keys: frozenset[str], name: str = "even
     if not write_keys:
         raise ValueError("The event API needs at least one write key.")
     app = Sanic(name)
-    # SQLite has one writer at a time: queue writes in one thread instead of letting them
-    # wait for each other's locks. PostgreSQL takes concurrent transactions.
-    sqlite = ingestor.store.engine.dialect.name == "sqlite"
-    writer = ThreadPoolExecutor(max_workers=1 if sqlite else 4, thread_name_prefix="ingest")
+    writer = GroupWriter(ingestor)  # concurrent requests share a transaction
     app.config.REQUEST_MAX_SIZE = 2 * MAX_BATCH_BYTES  # bigger: Sanic's own 413
     app.config.FALLBACK_ERROR_FORMAT = "json"
 
     def authorised(key: str | None) -> bool:
         return bool(key) and any(hmac.compare_digest(key, k) for k in write_keys)
+
+    @app.before_server_start
+    async def fresh_connections(*_) -> None:
+        # with --workers N each worker is a forked copy: connections pooled before the fork
+        # (the schema check's) must not be shared, so each worker starts its own pool
+        ingestor.store.engine.dispose(close=False)
 
     @app.get("/health")
     async def health(_: Request) -> HTTPResponse:
@@ -98,9 +100,7 @@ def create_app(ingestor: Ingestor, write_keys: frozenset[str], name: str = "even
             first = rejected[0]
             return error(400, first["field"], first["problem"], rejected=rejected)
         try:
-            result: IngestResult = await asyncio.get_running_loop().run_in_executor(
-                writer, ingestor.ingest, events
-            )
+            result: IngestResult = await writer.write(events)
         except SQLAlchemyError as failure:
             logger.error("profile store unavailable: %s", failure)
             return error(503, "store", "the profile store is unavailable; nothing was stored, "

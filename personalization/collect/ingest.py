@@ -5,8 +5,9 @@ For each event, in timestamp order, in one transaction:
 2. consent preferences the event carries (Segment's `context.consent.categoryPreferences`)
    are recorded, so a visitor's first page view can carry its own consent;
 3. an event whose customer has not granted the purpose it serves is dropped;
-4. a message id seen before is a duplicate: counted, not stored again;
-5. otherwise the event is stored and its effect applied (collect/effects.py).
+4. the rest are stored, once per message id: one stored before (or by a concurrent
+   transaction, or earlier in the same request) is a duplicate, counted, not stored again;
+5. each event stored has its effect applied, in timestamp order (collect/effects.py).
 """
 
 from __future__ import annotations
@@ -50,55 +51,73 @@ def consent_preferences(event: TrackedEvent) -> dict[str, bool]:
     return {str(k).strip().lower(): v for k, v in prefs.items() if isinstance(v, bool)}
 
 
+STORED, DUPLICATE = "stored", "duplicate"  # outcomes; any other outcome is a drop reason
+
+
 class Ingestor:
     def __init__(self, store: Store, hasher: IdHasher) -> None:
         self.store = store
         self.hasher = hasher
 
     def ingest(self, events: list[TrackedEvent]) -> IngestResult:
-        result = IngestResult()
+        return self.ingest_group([events])[0]
+
+    def ingest_group(self, requests: list[list[TrackedEvent]]) -> list[IngestResult]:
+        """Several requests' events in one transaction (one commit), a result for each.
+
+        The events are gated and stored together, in timestamp order, exactly as one
+        request holding all of them would be; positions in the results are per request.
+        """
+        outcomes = self._outcomes([event for events in requests for event in events])
+        results, start = [], 0
+        for events in requests:
+            mine = outcomes[start : start + len(events)]
+            start += len(events)
+            results.append(IngestResult(
+                stored=mine.count(STORED), duplicates=mine.count(DUPLICATE),
+                dropped=[(i, o) for i, o in enumerate(mine) if o not in (STORED, DUPLICATE)],
+            ))  # fmt: skip
+        return results
+
+    def _outcomes(self, events: list[TrackedEvent]) -> list[str]:
+        outcomes = [STORED] * len(events)
         if not events:
-            return result
+            return outcomes
         order = sorted(range(len(events)), key=lambda i: events[i].timestamp)
         hashes = [self._hashes(e) for e in events]
         subjects = [subject(e) for e in events]
         with self.store.begin() as conn:
-            blocked, allowed, seen = gate_lookup(
-                conn, set().union(*hashes), subjects, PURPOSE, (e.message_id for e in events))
-            erased = {i for i in order if blocked & hashes[i]}
-            result.dropped = [(i, "suppressed: the customer's data was erased") for i in erased]
-            order = [i for i in order if i not in erased]
+            blocked, allowed = gate_lookup(conn, set().union(*hashes), subjects, PURPOSE)
+            for i in order:
+                if blocked & hashes[i]:
+                    outcomes[i] = "suppressed: the customer's data was erased"
+            order = [i for i in order if outcomes[i] == STORED]
             deciding = set()
             for i in order:
                 for purpose, granted in consent_preferences(events[i]).items():
                     record_consent(conn, subjects[i], purpose, granted, CONSENT_CHANNEL,
                                    at=events[i].timestamp)  # fmt: skip
                     deciding.add(subjects[i])
-            if deciding:  # decisions carried by this batch (or newer stored ones) count
+            if deciding:  # decisions carried by these events (or newer stored ones) count
                 allowed = (allowed - deciding) | consented(conn, deciding, PURPOSE)
-            fresh = {e.message_id for e in events} - seen
-            stored = []
-            for i in order:
-                event = events[i]
-                if subjects[i] not in allowed:
-                    result.dropped.append((i, f"no consent for {PURPOSE}"))
-                elif event.message_id not in fresh:
-                    result.duplicates += 1
+            candidates = [i for i in order if subjects[i] in allowed]
+            for i in set(order) - set(candidates):
+                outcomes[i] = f"no consent for {PURPOSE}"
+            stored = self._store(conn, [events[i] for i in candidates])
+            for i in candidates:  # in timestamp order
+                if events[i].message_id in stored:
+                    stored.discard(events[i].message_id)  # a repeat in the group: duplicate
+                    effects.apply(conn, events[i])
                 else:
-                    fresh.discard(event.message_id)  # a repeat inside the batch is a duplicate
-                    effects.apply(conn, event)
-                    stored.append(event)
-            self._store(conn, stored)
-        result.stored = len(stored)
-        result.dropped.sort()
-        return result
+                    outcomes[i] = DUPLICATE
+        return outcomes
 
     def _hashes(self, event: TrackedEvent) -> set[str]:
         return {self.hasher(i) for i in (event.user_id, event.anonymous_id) if i}
 
     @staticmethod
-    def _store(conn: Connection, events: list[TrackedEvent]) -> None:
-        store_events(conn, [
+    def _store(conn: Connection, events: list[TrackedEvent]) -> set[str]:
+        return store_events(conn, [
             {"message_id": e.message_id, "customer_id": e.user_id, "anonymous_id": e.anonymous_id,
              "type": e.type, "name": e.name, "properties": e.properties, "context": e.context,
              "timestamp": e.timestamp}

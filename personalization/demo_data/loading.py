@@ -13,9 +13,9 @@ from personalization.demo_data.generate import DemoData
 from personalization.store import Store
 from personalization.store import schema as t
 from personalization.store.bulk import bulk_load
+from personalization.store.engine import SQLITE_CACHE_KB
 
 LOAD_CACHE_KB = 1024 * 1024  # SQLite page cache while loading: 1 GB at most, used as needed
-DEFAULT_CACHE = -2000  # SQLite's default (2 MB)
 
 
 class StoreNotEmpty(ValueError):
@@ -57,7 +57,7 @@ def load(store: Store, data: DemoData, progress: bool = True) -> dict[str, int]:
 @contextmanager
 def _large_sqlite_cache(conn: Connection) -> Iterator[None]:
     """Random message ids and customer ids go into their indexes all over the file; with
-    SQLite's default 2 MB page cache that becomes a disk read per row at a million customers.
+    the usual page cache that becomes a disk read per row at a million customers.
     """
     if conn.dialect.name != "sqlite":
         yield
@@ -66,4 +66,4 @@ def _large_sqlite_cache(conn: Connection) -> Iterator[None]:
     try:
         yield
     finally:  # the pooled connection goes back as it was
-        conn.exec_driver_sql(f"PRAGMA cache_size = {DEFAULT_CACHE}")
+        conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KB}")

@@ -42,7 +42,18 @@ class Store:
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
+        """A transaction that commits at the end (rolls back on an exception).
+
+        On SQLite it takes the write lock at its start (BEGIN IMMEDIATE): what it reads
+        cannot be changed by another process before it writes. SQLite has one writer at a
+        time anyway. PostgreSQL runs transactions side by side (READ COMMITTED): tracked
+        events are still stored exactly once (tracking.store_events), and where two
+        transactions insert the same new customer or order at once, one fails on the unique
+        key and is rolled back whole (the event API answers 503: send it again).
+        """
         with self.engine.begin() as conn:
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
             yield conn
 
     def profile(self, customer_id: str) -> Profile | None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, select, tuple_
+from sqlalchemy import Table, bindparam, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.selectable import Select
 
 # SQLite allows 999 bound parameters per statement in older builds; stay well below.
 CHUNK = 500
@@ -24,13 +27,56 @@ def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
+@cache
+def _insert_ignoring(dialect_name: str, table: Table) -> Insert:
+    """Built once per table: a statement object that is reused skips SQLAlchemy's cache-key
+    work on every call (it shows on the event API's hot path)."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()
+
+
 def insert_ignoring_duplicates(connection: Connection, table: Table, rows: list[dict]) -> None:
     """INSERT rows; a row whose key or unique column exists already is skipped."""
     if not rows:
         return
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = _insert_ignoring(connection.dialect.name, table)
     for part in chunks(rows):
-        connection.execute(dialect.insert(table).on_conflict_do_nothing(), list(part))
+        connection.execute(statement, list(part))
+
+
+def insert_new(connection: Connection, table: Table, rows: list[dict], key: str) -> set:
+    """INSERT the rows whose `key` (a unique column) is not stored yet, the first of rows
+    sharing a key; returns the keys this call inserted.
+
+    Exact under concurrency: on SQLite the caller's transaction holds the write lock from its
+    start (Store.begin), so nothing changes between the lookup and the insert; on PostgreSQL
+    the INSERT returns the rows it inserted, and a row a concurrent transaction inserted
+    first (PostgreSQL waits for that one to end) is not among them.
+    """
+    unique = {row[key]: row for row in reversed(rows)}
+    rows = [unique[k] for k in sorted(unique)]  # one order everywhere: no deadlocks
+    if connection.dialect.name != "postgresql":
+        stored: set = set()
+        for part in chunks(rows):
+            keys = [row[key] for row in part]
+            stored.update(connection.execute(_select_stored(table, key), {"keys": keys}).scalars())
+        rows = [row for row in rows if row[key] not in stored]
+        insert_ignoring_duplicates(connection, table, rows)
+        return {row[key] for row in rows}
+    if not rows:
+        return set()
+    # psycopg2 runs an executemany INSERT as multi-row VALUES pages and returns their rows
+    return set(connection.execute(_insert_returning(table, key), rows).scalars())
+
+
+@cache
+def _select_stored(table: Table, key: str) -> Select:
+    return select(table.c[key]).where(table.c[key].in_(bindparam("keys", expanding=True)))
+
+
+@cache
+def _insert_returning(table: Table, key: str) -> Insert:
+    return postgresql.insert(table).on_conflict_do_nothing().returning(table.c[key])
 
 
 def insert_if_new(connection: Connection, table: Table, row: dict) -> bool:

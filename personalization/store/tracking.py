@@ -5,11 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import bindparam, literal, select, union_all
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.selectable import CompoundSelect
 
 from personalization.store import schema as t
-from personalization.store.sql import CHUNK, chunks, insert_ignoring_duplicates, upsert, utcnow
+from personalization.store.sql import (
+    CHUNK,
+    chunks,
+    insert_ignoring_duplicates,
+    insert_new,
+    upsert,
+    utcnow,
+)
 
 
 def new_message_ids(conn: Connection, message_ids: Iterable[str]) -> set[str]:
@@ -22,10 +30,14 @@ def new_message_ids(conn: Connection, message_ids: Iterable[str]) -> set[str]:
     return wanted - seen
 
 
-def store_events(conn: Connection, rows: list[dict]) -> None:
-    """Insert tracked events; one whose message_id is stored already is skipped."""
+def store_events(conn: Connection, rows: list[dict]) -> set[str]:
+    """Insert tracked events; one whose message_id is stored already is skipped.
+
+    Returns the message ids this call stored, exactly, also when another process stores
+    the same message at the same time (sql.insert_new).
+    """
     now = utcnow()
-    insert_ignoring_duplicates(conn, t.events, [{"received_at": now, **r} for r in rows])
+    return insert_new(conn, t.events, [{"received_at": now, **r} for r in rows], "message_id")
 
 
 def record_consent(
@@ -83,26 +95,29 @@ def suppressed(conn: Connection, id_hashes: Iterable[str]) -> set[str]:
 
 
 def gate_lookup(
-    conn: Connection,
-    id_hashes: Iterable[str],
-    customer_ids: Iterable[str],
-    purpose: str,
-    message_ids: Iterable[str],
-) -> tuple[set[str], set[str], set[str]]:
-    """One round trip for the event gate: (suppressed hashes, consented ids, stored ids)."""
-    s, c, e = t.suppression, t.consent_state, t.events
-    hashes, ids, messages = sorted(set(id_hashes)), sorted(set(customer_ids)), sorted(
-        set(message_ids))  # fmt: skip
-    if max(len(hashes), len(ids), len(messages)) > CHUNK:
-        return (suppressed(conn, hashes), consented(conn, ids, purpose),
-                set(messages) - new_message_ids(conn, messages))  # fmt: skip
-    query = union_all(
-        select(literal("s"), s.c.id_hash).where(s.c.id_hash.in_(hashes)),
-        select(literal("c"), c.c.customer_id).where(
-            c.c.customer_id.in_(ids), c.c.purpose == purpose, c.c.granted.is_(True)),
-        select(literal("m"), e.c.message_id).where(e.c.message_id.in_(messages)),
-    )  # fmt: skip
-    found: dict[str, set[str]] = {"s": set(), "c": set(), "m": set()}
-    for kind, value in conn.execute(query):
+    conn: Connection, id_hashes: Iterable[str], customer_ids: Iterable[str], purpose: str
+) -> tuple[set[str], set[str]]:
+    """One round trip for the event gate: (suppressed hashes, ids that consented)."""
+    hashes, ids = sorted(set(id_hashes)), sorted(set(customer_ids))
+    if max(len(hashes), len(ids)) > CHUNK:
+        return suppressed(conn, hashes), consented(conn, ids, purpose)
+    found: dict[str, set[str]] = {"s": set(), "c": set()}
+    for kind, value in conn.execute(_GATE_QUERY, {"hashes": hashes, "ids": ids,
+                                                  "purpose": purpose}):  # fmt: skip
         found[kind].add(value)
-    return found["s"], found["c"], found["m"]
+    return found["s"], found["c"]
+
+
+def _gate_query() -> CompoundSelect:
+    """Built once, with list parameters: the event API runs it for every request."""
+    s, c = t.suppression, t.consent_state
+    return union_all(
+        select(literal("s"), s.c.id_hash).where(
+            s.c.id_hash.in_(bindparam("hashes", expanding=True))),
+        select(literal("c"), c.c.customer_id).where(
+            c.c.customer_id.in_(bindparam("ids", expanding=True)),
+            c.c.purpose == bindparam("purpose"), c.c.granted.is_(True)),
+    )  # fmt: skip
+
+
+_GATE_QUERY = _gate_query()

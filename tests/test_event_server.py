@@ -1,0 +1,84 @@
+"""`python -m personalization serve-events` as a real server: several worker processes,
+many concurrent requests (written in shared transactions), every event accounted for."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+from sqlalchemy import func, select
+
+from personalization.store import Store, migrate
+from personalization.store import schema as t
+from personalization.store.tracking import record_consent
+from tests.conftest import free_port
+from tests.trackers import ROOT
+
+KEY = "server-test-key"
+
+
+def event(user: str, message_id: str) -> dict:
+    return {"type": "track", "userId": user, "event": "Product Viewed", "messageId": message_id,
+            "timestamp": "2026-11-01T10:00:00Z", "properties": {"product_id": "p1"}}  # fmt: skip
+
+
+def make_batches() -> tuple[list[list[dict]], int]:
+    """40 batches: 24 events of consenting customers, one of a customer without consent;
+    every fourth batch also repeats five message ids of the batch before it."""
+    batches, consented_ids = [], set()
+    for n in range(40):
+        batch = [event(f"c{i % 10}", f"m{n}-{i}") for i in range(24)]
+        consented_ids.update(e["messageId"] for e in batch)
+        if n % 4 == 3:
+            batch += [event(e["userId"], e["messageId"]) for e in batches[-1][:5]]
+        batches.append([*batch, event("nobody", f"x{n}")])
+    return batches, len(consented_ids)
+
+
+def test_two_worker_processes_take_concurrent_batches(db_url):
+    migrate.upgrade(db_url)
+    store = Store.from_url(db_url)
+    with store.begin() as conn:
+        for i in range(10):
+            record_consent(conn, f"c{i}", "personalization", True, "test")
+    port = free_port()
+    env = {**os.environ, "EVENTS_WRITE_KEYS": KEY, "PERSONALIZATION_HASH_KEY": "k" * 32}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "personalization", "--db", db_url, "serve-events", "--port",
+         str(port), "--workers", "2"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                assert server.poll() is None, server.stderr.read()
+                assert time.monotonic() < deadline, "the event API did not start"
+                time.sleep(0.2)
+        batches, distinct = make_batches()
+        with ThreadPoolExecutor(8) as pool, requests.Session() as session:
+            answers = list(pool.map(lambda b: session.post(
+                f"{base}/v1/batch", json={"batch": b}, auth=(KEY, ""), timeout=60), batches))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    assert [a.status_code for a in answers] == [200] * len(batches), answers[0].text
+    results = [a.json() for a in answers]
+    for batch, result in zip(batches, results, strict=True):
+        assert result["dropped"] == [{"index": len(batch) - 1,
+                                      "reason": "no consent for personalization"}]  # fmt: skip
+        assert result["stored"] + result["duplicates"] == len(batch) - 1
+    assert sum(r["stored"] for r in results) == distinct
+    assert sum(r["duplicates"] for r in results) == 5 * 10
+    with store.begin() as conn:
+        assert conn.execute(select(func.count()).select_from(t.events)).scalar() == distinct
+    store.dispose()
