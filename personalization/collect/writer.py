@@ -1,7 +1,7 @@
 """Group commit for the event API: requests that arrive while a write is running are
 written together in the next transaction.
 
-A commit costs about as much as inserting a hundred events, so under concurrent load the
+A commit costs about as much as inserting fifty events, so under concurrent load the
 API commits once for several requests instead of once per request. Each request still gets
 its own result, and waits until its events are committed before it is answered. A group
 that fails (the store is unreachable) fails all of its requests: nothing of them was stored.
