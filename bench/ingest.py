@@ -169,8 +169,7 @@ def main() -> None:
     print(f"ratio API/raw: {api_rate / raw_rate:.2f} (target >= 0.50)")
     raw.drop(store.engine)
     store.dispose()
-    if not args.db:
-        shutil.rmtree(folder)
+    shutil.rmtree(folder)
 
 
 if __name__ == "__main__":
