@@ -20,16 +20,6 @@ from personalization.store.sql import (
 )
 
 
-def new_message_ids(conn: Connection, message_ids: Iterable[str]) -> set[str]:
-    """The ids among `message_ids` that are not stored yet."""
-    wanted = set(message_ids)
-    seen: set[str] = set()
-    for part in chunks(sorted(wanted)):
-        query = select(t.events.c.message_id).where(t.events.c.message_id.in_(list(part)))
-        seen.update(conn.execute(query).scalars())
-    return wanted - seen
-
-
 def store_events(conn: Connection, rows: list[dict]) -> set[str]:
     """Insert tracked events; one whose message_id is stored already is skipped.
 
