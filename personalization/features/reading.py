@@ -1,0 +1,32 @@
+"""Feature frames straight from a store: all at once, or chunk by chunk for scoring."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+import pandas as pd
+
+from personalization.features.frame import build_frame, is_count
+from personalization.store import Store
+from personalization.store.feature_sources import iter_source_chunks
+from personalization.store.sql import utcnow
+
+
+def iter_features(store: Store, now: datetime | None = None,
+                  chunk_customers: int = 50_000) -> Iterator[pd.DataFrame]:  # fmt: skip
+    now = now or utcnow()
+    with store.engine.connect() as conn:
+        for chunk in iter_source_chunks(conn, chunk_customers):
+            yield build_frame(chunk, now)
+
+
+def read_features(store: Store, now: datetime | None = None,
+                  chunk_customers: int = 50_000) -> pd.DataFrame:  # fmt: skip
+    frames = list(iter_features(store, now, chunk_customers))
+    if not frames:
+        raise ValueError(f"The profile store at {store.engine.url!r} has no customers.")
+    frame = pd.concat(frames)  # a column some chunks lack (a ticket category) is a gap there
+    counts = [c for c in frame.columns if is_count(c)]
+    frame[counts] = frame[counts].fillna(0.0)
+    return frame
