@@ -193,3 +193,12 @@ def test_the_import_command(tmp_path):
                          capture_output=True, text=True)  # fmt: skip
     assert bad.returncode == 2
     assert "this mapping is for 'crm' imports, not 'tickets'" in bad.stderr
+
+
+def test_a_yes_no_column_with_a_third_answer_is_a_category(store, tmp_path):
+    rows = [[f"c{i}", "Yes" if i % 3 else "No internet service", "No"] for i in range(12)]
+    source = write_csv(tmp_path / "x.csv", ["customerID", "TechSupport", "Churn"], rows)
+    report = run_import(source, load_mapping(MAPPINGS / "telecom_crm.yml"), store, HASHER)
+    assert report.rejected == 0
+    assert store.profile("c0").attributes == {"TechSupport": "No internet service"}
+    assert store.profile("c1").attributes == {"TechSupport": "Yes"}

@@ -110,8 +110,10 @@ def _typed(source: pd.Series, column: Column, skip: pd.Series) -> tuple[pd.Serie
 def infer_type(raw: pd.Series, share: float = INFER_SHARE) -> str:
     """The type of an unmapped column: int, float, bool (yes/no words) or text.
 
-    A column is numeric (or yes/no) when at least `share` of its non-blank values are; the
-    few others are then typos that reject their rows rather than turning the column to text.
+    A column is numeric when at least `share` of its non-blank values are numbers; the few
+    others are then typos that reject their rows rather than turning the column to text.
+    A column is yes/no only when every value is a yes/no word: exports often add a third
+    answer ("No internet service"), which makes the column a category, not a typo.
     """
     values = raw.astype(str).str.strip()
     values = values[values.ne("")]
@@ -122,7 +124,7 @@ def infer_type(raw: pd.Series, share: float = INFER_SHARE) -> str:
     if len(parsed) >= share * len(values):
         return "int" if (parsed == np.floor(parsed)).all() else "float"
     words = values.str.casefold().isin((TRUE_WORDS | FALSE_WORDS) - {"0", "1"})
-    if words.mean() >= share:
+    if words.all():
         return "bool"
     return "text"
 
