@@ -96,3 +96,15 @@ def test_a_crm_export_alone_makes_features(store, tmp_path):
     matrix = FeaturePipeline().fit(frame).transform(frame)
     assert not matrix.isna().any().any()
     assert {"attr_tenure", "attr_totalcharges", "attr_contract=Two year"} <= set(matrix.columns)
+
+
+def test_long_tailed_columns_are_scaled_on_a_log_scale(store, demo):
+    frame = read_features(store, now=NOW)
+    pipeline = FeaturePipeline().fit(frame)
+    assert {"spend", "events_total"} <= set(pipeline.logged_)
+    assert "age" not in pipeline.logged_  # not long-tailed
+    logged = np.log1p(frame.spend)
+    expected = (logged - logged.mean()) / logged.std(ddof=0)
+    np.testing.assert_allclose(pipeline.transform(frame).spend, expected)
+    plain = FeaturePipeline(log_skewed=False).fit(frame)
+    assert plain.logged_ == []

@@ -3,7 +3,8 @@
 Which columns are numeric and which categorical, the categories kept, the imputed values and
 the scaling are all learned in `fit` and stored with the models, so scoring a chunk of 100
 customers gives each the same columns as training did: a count column the chunk lacks is 0,
-any other missing value is imputed, an unseen category is "other".
+any other missing value is imputed, an unseen category is "other". Long-tailed
+non-negative columns (counts, spend) are scaled as log(1 + x).
 """
 
 from __future__ import annotations
@@ -18,15 +19,18 @@ from personalization.features.frame import LABEL, is_count
 
 IMPUTATIONS = ("median", "knn")
 OTHER = "other"
+SKEWED = 1.0  # sample skewness above which a non-negative column is scaled as log(1 + x)
 
 
 class FeaturePipeline(TransformerMixin, BaseEstimator):
     """Feature frame in, numeric DataFrame out (one-hot categories, imputed, scaled)."""
 
     def __init__(self, imputation: str = "median", scaling: str = "zscore",
-                 max_categories: int = 12, min_category_share: float = 0.01) -> None:  # fmt: skip
+                 max_categories: int = 12, min_category_share: float = 0.01,
+                 log_skewed: bool = True) -> None:  # fmt: skip
         self.imputation = imputation
         self.scaling = scaling
+        self.log_skewed = log_skewed
         self.max_categories = max_categories
         self.min_category_share = min_category_share
 
@@ -42,15 +46,24 @@ class FeaturePipeline(TransformerMixin, BaseEstimator):
                          and not pd.api.types.is_bool_dtype(frame[c])]  # fmt: skip
         self.categories_ = {c: self._kept_categories(frame[c]) for c in informative
                             if c not in self.numeric_}  # fmt: skip
+        # counts and money are long-tailed: a few heavy customers would otherwise dominate
+        # every distance and coefficient, so those columns are scaled on a log scale
+        self.logged_ = [c for c in self.numeric_ if self.log_skewed
+                        and frame[c].min() >= 0 and frame[c].skew() > SKEWED]  # fmt: skip
         raw = self._raw(frame)
         imputer = MedianModeImputer() if self.imputation == "median" else KNNImputerFrame()
         self.imputer_ = imputer.fit(raw)
-        self.scaler_ = Scaler(self.scaling).fit(self.imputer_.transform(raw))
+        self.scaler_ = Scaler(self.scaling).fit(self._compress(self.imputer_.transform(raw)))
         self.feature_names_ = list(raw.columns)
         return self
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        return self.scaler_.transform(self.transform_unscaled(X))
+        return self.scaler_.transform(self._compress(self.transform_unscaled(X)))
+
+    def _compress(self, frame: pd.DataFrame) -> pd.DataFrame:
+        out = frame.copy()
+        out[self.logged_] = np.log1p(out[self.logged_].clip(lower=0))
+        return out
 
     def transform_unscaled(self, X: pd.DataFrame) -> pd.DataFrame:
         """Imputed, in the units people read (for persona descriptions and reports)."""
