@@ -8,8 +8,12 @@ import logging
 import sys
 
 from personalization.imports.mapping import MappingError
+from personalization.segmentation import PersonaFileError
 from personalization.settings import Settings, SettingsError
 from personalization.store import StoreNotReady
+from personalization.training.artifacts import ArtifactError
+
+MODELS = "models/personalization"
 
 
 def _db(args: argparse.Namespace, settings: Settings) -> int:
@@ -101,6 +105,33 @@ def _demo_data(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _train(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from personalization.store import Store
+    from personalization.training import train_models
+
+    store = Store.from_url(settings.db_url)
+    personas = Path(args.personas) if args.personas else None
+    models = train_models(store, Path(args.out), method=args.segments, personas_file=personas)
+    for persona in models.personas.values():
+        print(f"  segment {persona.segment}: {persona.name} ({persona.size:,} customers)")
+    return 0
+
+
+def _score(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from personalization.store import Store
+    from personalization.training import load_models, score_customers
+
+    models = load_models(Path(args.models))
+    store = Store.from_url(settings.db_url)
+    done = score_customers(store, models, chunk_customers=args.chunk, progress=not args.quiet)
+    print(f"Scored {done:,} customers with models {models.version}.")
+    return 0
+
+
 def _positive(value: str) -> int:
     number = int(value) if value.strip().lstrip("-").isdigit() else 0
     if number < 1:
@@ -139,6 +170,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
     demo.set_defaults(run=_demo_data)
 
+    train = commands.add_parser("train", help="train segments, churn model and recommender")
+    train.add_argument("--out", default=MODELS, help=f"where the models go (default {MODELS})")
+    train.add_argument("--segments", default="kmeans", choices=["kmeans", "agglomerative",
+                                                                "dbscan"])  # fmt: skip
+    train.add_argument("--personas", help="a YAML file renaming segments (docs/models.md)")
+    train.set_defaults(run=_train)
+
+    score = commands.add_parser("score", help="write segment, persona and churn risk for all")
+    score.add_argument("--models", default=MODELS, help=f"trained models (default {MODELS})")
+    score.add_argument("--chunk", type=_positive, default=20_000, help="customers per chunk")
+    score.add_argument("--quiet", action="store_true", help="no progress bar")
+    score.set_defaults(run=_score)
+
     updater = commands.add_parser(
         "updater", help="apply Rasa's conversation events to interaction history")
     updater.add_argument("--source", required=True, help="the event broker: the SQLAlchemy URL "
@@ -163,6 +207,6 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings(args.db, settings.write_keys, settings.hash_key)
     try:
         return args.run(args, settings)
-    except (SettingsError, MappingError, StoreNotReady) as error:
+    except (SettingsError, MappingError, StoreNotReady, PersonaFileError, ArtifactError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

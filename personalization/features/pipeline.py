@@ -76,13 +76,13 @@ class FeaturePipeline(TransformerMixin, BaseEstimator):
         return sorted(kept)
 
     def _raw(self, X: pd.DataFrame) -> pd.DataFrame:
-        """Numeric columns (missing ones: 0 for counts, else gaps) and one-hot categories."""
+        """Numeric columns (a count that is absent or blank is 0; other gaps stay for the
+        imputer) and one-hot categories."""
         parts = {}
         for column in self.numeric_:
-            if column in X:
-                parts[column] = pd.to_numeric(X[column], errors="coerce").astype(float)
-            else:
-                parts[column] = pd.Series(0.0 if is_count(column) else np.nan, index=X.index)
+            values = (pd.to_numeric(X[column], errors="coerce").astype(float) if column in X
+                      else pd.Series(np.nan, index=X.index))  # fmt: skip
+            parts[column] = values.fillna(0.0) if is_count(column) else values
         for column, kept in self.categories_.items():
             values = X[column].astype(object) if column in X else pd.Series(None, index=X.index)
             text = values.map(lambda v: None if v is None or v != v else str(v))

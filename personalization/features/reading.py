@@ -15,10 +15,17 @@ from personalization.store.sql import utcnow
 
 def iter_features(store: Store, now: datetime | None = None,
                   chunk_customers: int = 50_000) -> Iterator[pd.DataFrame]:  # fmt: skip
+    """Feature frames of at most `chunk_customers` customers, in customer-id order. No read
+    transaction stays open while the caller works on a chunk (it may write scores)."""
     now = now or utcnow()
-    with store.engine.connect() as conn:
-        for chunk in iter_source_chunks(conn, chunk_customers):
-            yield build_frame(chunk, now)
+    after = None
+    while True:
+        with store.engine.connect() as conn:
+            chunk = next(iter_source_chunks(conn, chunk_customers, after=after), None)
+        if chunk is None:
+            return
+        after = chunk.customers.customer_id.iloc[-1]
+        yield build_frame(chunk, now)
 
 
 def read_features(store: Store, now: datetime | None = None,

@@ -77,3 +77,21 @@ def _related(conn: Connection, first: str, last: str) -> tuple[pd.DataFrame, ...
 
 def _frame(conn: Connection, query, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(conn.execute(query).all(), columns=columns)
+
+
+def source_fingerprint(conn: Connection) -> dict[str, object]:
+    """What a training run saw: row counts and the newest change of the main tables."""
+    c, o, k, e = t.customers, t.orders, t.tickets, t.events
+    row = conn.execute(select(
+        select(func.count()).select_from(c).scalar_subquery(),
+        select(func.max(c.c.updated_at)).scalar_subquery(),
+        select(func.count()).select_from(o).scalar_subquery(),
+        select(func.max(o.c.updated_at)).scalar_subquery(),
+        select(func.count()).select_from(k).scalar_subquery(),
+        select(func.count()).select_from(e).scalar_subquery(),
+        select(func.max(e.c.id)).scalar_subquery(),
+    )).one()  # fmt: skip
+    names = ("customers", "customers_updated", "orders", "orders_updated", "tickets", "events",
+             "last_event_id")  # fmt: skip
+    return {name: (str(value) if value is not None else None) if "updated" in name else value
+            for name, value in zip(names, row, strict=True)}

@@ -1,0 +1,96 @@
+"""`python -m personalization train`: every model from the profile store, in one run."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from personalization.churn import evaluate_churn
+from personalization.features import LABEL, FeaturePipeline, read_features
+from personalization.recommend import ItemItemRecommender, hit_rate_at_k
+from personalization.segmentation import (
+    apply_overrides,
+    describe_segments,
+    fit_segments,
+    load_overrides,
+)
+from personalization.store import Store
+from personalization.store.feature_sources import source_fingerprint
+from personalization.store.interactions import load_interactions
+from personalization.store.sql import utcnow
+from personalization.training.artifacts import Models, save_models
+
+MAX_CHURN_ROWS = 50_000
+
+
+def segment_columns(features: FeaturePipeline) -> list[str]:
+    """Behaviour and value, not one-hot categories (a country would split every segment)."""
+    return [c for c in features.feature_names_ if "=" not in c]
+
+
+def train_models(store: Store, folder: Path, method: str = "kmeans",
+                 personas_file: Path | None = None, now: datetime | None = None,
+                 say: Callable[[str], None] = print) -> Models:  # fmt: skip
+    now = now or utcnow()
+    started = time.perf_counter()
+
+    def step(text: str) -> None:
+        say(f"[{time.perf_counter() - started:6.1f} s] {text}")
+
+    with store.begin() as conn:
+        fingerprint = source_fingerprint(conn)
+    step(f"reading features of {fingerprint['customers']:,} customers")
+    frame = read_features(store, now)
+    features = FeaturePipeline().fit(frame)
+    step(f"{len(features.feature_names_)} features; segmenting ({method})")
+    columns = segment_columns(features)
+    segments = fit_segments(features.transform(frame)[columns], method=method)
+    labels = segments.predict(features.transform(frame)[columns])
+    personas = describe_segments(features.transform_unscaled(frame)[columns], labels)
+    if personas_file is not None:
+        personas = apply_overrides(personas, load_overrides(personas_file))
+    metrics: dict[str, object] = {"segments": {
+        "method": segments.method, "k": segments.k, "silhouette": segments.silhouette,
+        "silhouette_by_k": segments.silhouette_by_k}}  # fmt: skip
+
+    churn = None
+    labelled = int(frame[LABEL].notna().sum()) if LABEL in frame else 0
+    if labelled:
+        sample = frame[frame[LABEL].notna()]
+        if len(sample) > MAX_CHURN_ROWS:  # more rows add time, not accuracy
+            sample = sample.sample(MAX_CHURN_ROWS, random_state=0)
+        step(f"churn model on {len(sample):,} of {labelled:,} labelled customers")
+        evaluation = evaluate_churn(sample)
+        churn = evaluation.model
+        metrics["churn"] = {**evaluation.metrics, "algorithm": churn.algorithm,
+                            "cv_auc": churn.cv_auc,
+                            "drivers": [vars(d) for d in evaluation.drivers]}  # fmt: skip
+    else:
+        step("no churn label in the store: no churn model")
+
+    with store.begin() as conn:
+        interactions = load_interactions(conn)
+    recommender = None
+    if len(interactions):
+        step(f"recommender on {len(interactions):,} purchases and views")
+        evaluation = hit_rate_at_k(interactions, k=5)
+        recommender = ItemItemRecommender().fit(interactions)
+        metrics["recommender"] = {"hit_rate_at_5": evaluation.hit_rate,
+                                  "popularity_hit_rate_at_5": evaluation.popularity_hit_rate,
+                                  "customers": evaluation.customers}  # fmt: skip
+    else:
+        step("no purchases or views in the store: no recommender")
+
+    digest = hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()[:12]
+    metadata = {"version": f"{now:%Y%m%d-%H%M%S}-{digest[:6]}", "trained_at": now.isoformat(),
+                "data_fingerprint": {"sha256": digest, **fingerprint}, "metrics": metrics,
+                "features": features.feature_names_, "segment_features": columns,
+                "churn": churn is not None, "recommender": recommender is not None}  # fmt: skip
+    models = Models(features, segments, personas, churn, recommender, metadata)
+    save_models(models, folder)
+    step(f"models {metadata['version']} saved in {folder}")
+    return models

@@ -1,0 +1,128 @@
+"""Training every model, the artifacts on disk, and scoring every customer in chunks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from personalization.demo_data import generate, load
+from personalization.features import read_features
+from personalization.store import Store, migrate
+from personalization.store import schema as t
+from personalization.training import ArtifactError, load_models, score_customers, train_models
+from personalization.training.scoring import score_frame
+from tests.trackers import ROOT
+
+NOW = datetime(2026, 11, 27)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("training")
+    url = f"sqlite:///{folder / 'profiles.db'}"
+    migrate.upgrade(url)
+    store = Store.from_url(url)
+    load(store, generate(1200, seed=8, now=NOW), progress=False)
+    lines: list[str] = []
+    models = train_models(store, folder / "models", now=NOW, say=lines.append)
+    return store, folder / "models", models, lines
+
+
+def test_training_writes_every_artifact_with_its_metadata(trained):
+    _, folder, models, lines = trained
+    assert {p.name for p in folder.iterdir()} == {"metadata.json", "features.joblib",
+                                                  "segments.joblib", "churn.joblib",
+                                                  "recommender.joblib"}  # fmt: skip
+    metadata = json.loads((folder / "metadata.json").read_text())
+    assert metadata["version"] == models.version and metadata["trained_at"].startswith("2026")
+    assert metadata["data_fingerprint"]["customers"] == 1200
+    assert set(metadata["libraries"]) >= {"scikit-learn", "pandas", "numpy", "python"}
+    churn = metadata["metrics"]["churn"]
+    assert churn["roc_auc"] > 0.75 and {"pr_auc", "brier", "drivers", "cv_auc"} <= set(churn)
+    recommender = metadata["metrics"]["recommender"]
+    assert recommender["hit_rate_at_5"] > recommender["popularity_hit_rate_at_5"]
+    assert metadata["metrics"]["segments"]["k"] == len(models.personas) >= 2
+    assert "spend" in metadata["features"]
+    assert any("churn model" in line for line in lines)  # progress is shown
+
+
+def test_loaded_models_give_the_same_answers(trained):
+    store, folder, models, _ = trained
+    again = load_models(folder)
+    frame = read_features(store, now=NOW).iloc[:200]
+    first, second = score_frame(models, frame), score_frame(again, frame)
+    assert first.equals(second)
+    assert again.recommender.recommend("C0000003") == models.recommender.recommend("C0000003")
+
+
+def test_chunked_scoring_equals_scoring_in_one_go(trained):
+    store, folder, models, _ = trained
+    assert score_customers(store, models, chunk_customers=97, now=NOW, progress=False) == 1200
+    with store.begin() as conn:
+        stored = {r.customer_id: r for r in conn.execute(select(t.scores))}
+    whole = score_frame(models, read_features(store, now=NOW))
+    assert len(stored) == 1200
+    assert [stored[c].segment for c in whole.index] == list(whole.segment)
+    np.testing.assert_allclose([stored[c].churn_risk for c in whole.index], whole.churn_risk)
+    profile = store.profile("C0000010")
+    assert profile.persona == models.personas[int(profile.segment)].name
+    assert profile.model_version == models.version
+
+
+def broken(folder: Path, tmp_path: Path, name: str) -> Path:
+    copy = tmp_path / name
+    copy.mkdir()
+    for path in folder.iterdir():
+        (copy / path.name).write_bytes(path.read_bytes())
+    return copy
+
+
+def test_missing_corrupt_or_incompatible_artifacts_are_clear_errors(trained, tmp_path):
+    _, folder, _, _ = trained
+    with pytest.raises(ArtifactError, match="No trained models.*personalization train"):
+        load_models(tmp_path / "nowhere")
+    corrupt = broken(folder, tmp_path, "corrupt")
+    (corrupt / "churn.joblib").write_bytes(b"not a pickle at all")
+    with pytest.raises(ArtifactError, match="churn.joblib is corrupt"):
+        load_models(corrupt)
+    missing = broken(folder, tmp_path, "missing")
+    (missing / "features.joblib").unlink()
+    with pytest.raises(ArtifactError, match="features.joblib is missing"):
+        load_models(missing)
+    old = broken(folder, tmp_path, "old")
+    metadata = json.loads((old / "metadata.json").read_text())
+    metadata["libraries"]["scikit-learn"] = "0.24.2"
+    (old / "metadata.json").write_text(json.dumps(metadata))
+    with pytest.raises(ArtifactError, match="scikit-learn 0.24.2.*train again"):
+        load_models(old)
+
+
+def test_the_train_and_score_commands(tmp_path):
+    db = f"sqlite:///{tmp_path / 'p.db'}"
+    run = [sys.executable, "-m", "personalization", "--db", db]
+
+    def command(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*run, *args], cwd=ROOT, env={"PATH": "/usr/bin:/bin"},
+                              capture_output=True, text=True, timeout=600)  # fmt: skip
+
+    assert command("db", "upgrade").returncode == 0
+    assert command("demo-data", "--customers", "400", "--quiet").returncode == 0
+    missing = command("score", "--models", str(tmp_path / "models"))
+    assert missing.returncode == 2 and "No trained models" in missing.stderr
+    personas = tmp_path / "personas.yml"
+    personas.write_text("segments:\n  0: {name: Everyday shoppers}\n  1: {nmae: typo}\n")
+    bad = command("train", "--out", str(tmp_path / "models"), "--personas", str(personas))
+    assert bad.returncode == 2 and "line 3" in bad.stderr, bad.stderr
+    personas.write_text("segments:\n  0: {name: Everyday shoppers}\n")
+    trained = command("train", "--out", str(tmp_path / "models"), "--personas", str(personas))
+    assert trained.returncode == 0, trained.stderr
+    assert "segment 0: Everyday shoppers" in trained.stdout
+    scored = command("score", "--models", str(tmp_path / "models"), "--quiet")
+    assert scored.returncode == 0 and "Scored 400 customers" in scored.stdout, scored.stderr
