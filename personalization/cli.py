@@ -132,6 +132,19 @@ def _score(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from personalization.store import Store
+    from personalization.training import load_models
+    from personalization.training.report import write_report
+
+    page = write_report(Store.from_url(settings.db_url), load_models(Path(args.models)),
+                        Path(args.out))  # fmt: skip
+    print(f"Report written: {page}")
+    return 0
+
+
 def _positive(value: str) -> int:
     number = int(value) if value.strip().lstrip("-").isdigit() else 0
     if number < 1:
@@ -182,6 +195,11 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--chunk", type=_positive, default=20_000, help="customers per chunk")
     score.add_argument("--quiet", action="store_true", help="no progress bar")
     score.set_defaults(run=_score)
+
+    report = commands.add_parser("report", help="an HTML report of the trained models")
+    report.add_argument("--models", default=MODELS, help=f"trained models (default {MODELS})")
+    report.add_argument("--out", default="reports", help="folder for index.html and pictures")
+    report.set_defaults(run=_report)
 
     updater = commands.add_parser(
         "updater", help="apply Rasa's conversation events to interaction history")

@@ -85,7 +85,7 @@ def test_a_telecom_crm_export_trains_with_its_mapping_alone(tmp_path):
     assert set(evaluation.model.cv_auc) == {"logistic_regression", "gradient_boosting"}
     named = {d.feature for d in evaluation.drivers}
     assert {"attr_contract", "attr_tenure"} & named
-    png = plot_curves(evaluation, tmp_path / "curves.png")
+    png = plot_curves(evaluation.model, tmp_path / "curves.png")
     assert png.read_bytes()[:4] == b"\x89PNG"
 
 

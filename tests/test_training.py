@@ -17,6 +17,7 @@ from personalization.features import read_features
 from personalization.store import Store, migrate
 from personalization.store import schema as t
 from personalization.training import ArtifactError, load_models, score_customers, train_models
+from personalization.training.report import write_report
 from personalization.training.scoring import score_frame
 from tests.trackers import ROOT
 
@@ -76,6 +77,20 @@ def test_chunked_scoring_equals_scoring_in_one_go(trained):
     assert profile.model_version == models.version
 
 
+def test_the_report_shows_segments_churn_and_recommendations(trained, tmp_path):
+    store, _, models, _ = trained
+    page = write_report(store, models, tmp_path / "report")
+    text = page.read_text()
+    for persona in models.personas.values():
+        assert persona.name in text
+    churn = models.metadata["metrics"]["churn"]
+    assert f"ROC-AUC {churn['roc_auc']:.3f}" in text and "What drives risk" in text
+    assert "Hit rate at 5" in text
+    for picture in ("segments.png", "churn_curves.png", "churn_risk.png"):
+        assert f"src='{picture}'" in text
+        assert (tmp_path / "report" / picture).read_bytes()[:4] == b"\x89PNG"
+
+
 def broken(folder: Path, tmp_path: Path, name: str) -> Path:
     copy = tmp_path / name
     copy.mkdir()
@@ -126,3 +141,6 @@ def test_the_train_and_score_commands(tmp_path):
     assert "segment 0: Everyday shoppers" in trained.stdout
     scored = command("score", "--models", str(tmp_path / "models"), "--quiet")
     assert scored.returncode == 0 and "Scored 400 customers" in scored.stdout, scored.stderr
+    report = command("report", "--models", str(tmp_path / "models"), "--out",
+                     str(tmp_path / "report"))  # fmt: skip
+    assert report.returncode == 0 and (tmp_path / "report" / "index.html").exists(), report.stderr

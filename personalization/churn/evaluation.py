@@ -58,6 +58,7 @@ def evaluate_churn(frame: pd.DataFrame, test_share: float = 0.25, top: int = 10,
                "brier": brier_score_loss(y_test, risk), "base_rate": float(y_test.mean()),
                "test_customers": float(len(y_test))}  # fmt: skip
     model.metrics = {k: float(v) for k, v in metrics.items()}
+    model.holdout_labels, model.holdout_risk = np.asarray(y_test, dtype=bool), risk
     found = drivers(model, X_test, y_test, risk, top, random_state)
     return ChurnEvaluation(model, model.metrics, found, pd.Series(y_test, X_test.index), risk)
 
@@ -93,14 +94,15 @@ def _direction(values: pd.Series, risk: np.ndarray) -> str:
     return "raises risk" if correlation > 0 else "lowers risk"
 
 
-def plot_curves(evaluation: ChurnEvaluation, path: Path) -> Path:
-    """ROC curve and calibration curve side by side, as a PNG."""
-    y, risk = evaluation.y_test, evaluation.risk_test
+def plot_curves(model: ChurnModel, path: Path) -> Path:
+    """ROC curve and calibration curve of the held-out customers, side by side, as a PNG."""
+    if model.holdout_labels is None or model.holdout_risk is None:
+        raise ValueError("this churn model was not evaluated (use evaluate_churn)")
+    y, risk = model.holdout_labels, model.holdout_risk
     figure = Figure(figsize=(10, 4.5), dpi=110)
     roc_axes, calibration_axes = figure.subplots(1, 2)
     fpr, tpr, _ = roc_curve(y, risk)
-    roc_axes.plot(fpr, tpr, label=f"{evaluation.model.algorithm} "
-                  f"(AUC {evaluation.metrics['roc_auc']:.3f})")  # fmt: skip
+    roc_axes.plot(fpr, tpr, label=f"{model.algorithm} (AUC {model.metrics['roc_auc']:.3f})")
     roc_axes.plot([0, 1], [0, 1], linestyle="--", color="grey", label="chance")
     roc_axes.set(title="ROC curve (held-out customers)", xlabel="false positive rate",
                  ylabel="true positive rate")  # fmt: skip
@@ -108,7 +110,7 @@ def plot_curves(evaluation: ChurnEvaluation, path: Path) -> Path:
     observed, predicted = calibration_curve(y, risk, n_bins=10, strategy="quantile")
     calibration_axes.plot(predicted, observed, marker="o", label="model")
     calibration_axes.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect")
-    calibration_axes.set(title=f"Calibration (Brier {evaluation.metrics['brier']:.3f})",
+    calibration_axes.set(title=f"Calibration (Brier {model.metrics['brier']:.3f})",
                          xlabel="predicted churn risk", ylabel="observed churn rate")  # fmt: skip
     calibration_axes.legend(loc="upper left")
     figure.tight_layout()

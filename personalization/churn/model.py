@@ -33,6 +33,8 @@ class ChurnModel:
     columns: list[str]  # the feature frame's columns it was trained on
     base_rate: float
     metrics: dict[str, float] = field(default_factory=dict)  # filled by evaluation
+    holdout_labels: np.ndarray | None = None  # the held-out customers' labels and risks,
+    holdout_risk: np.ndarray | None = None  # kept for the report's curves
 
     def predict_risk(self, frame: pd.DataFrame) -> np.ndarray:
         """Probability of churn per row of a feature frame (any extra or missing columns)."""
