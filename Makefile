@@ -18,7 +18,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help install train run shell demo-db actions validate test test-stories lint crossval clean
+.PHONY: help install train run shell demo-db customer-models actions validate test test-stories lint crossval clean
 
 help:
 	@echo "make run       chat with the assistant in the terminal (installs and trains if needed)"
@@ -27,6 +27,7 @@ help:
 	@echo "make train     train the model if data, domain or config changed"
 	@echo "make shell     Rasa's own interactive shell with debug output"
 	@echo "make demo-db   create var/profiles.db and fill it with a synthetic shop (if empty)"
+	@echo "make customer-models  train and score segments, churn, recommender (if stale)"
 	@echo "make actions   start only the action server"
 	@echo "make validate  check data and domain (rasa data validate --fail-on-warnings)"
 	@echo "make test-stories  only the test stories (rasa test core)"
@@ -60,18 +61,22 @@ $(MODEL): $(TRAINING_INPUTS) | $(STAMP)
 	@touch $@
 
 # Local demos only (README): a demo write key for the event API and a demo hash key.
-run shell demo-db: export EVENTS_WRITE_KEYS ?= demo-write-key
-run shell demo-db: export PERSONALIZATION_HASH_KEY ?= demo-hash-key-for-local-use-only
+run shell demo-db customer-models: export EVENTS_WRITE_KEYS ?= demo-write-key
+run shell demo-db customer-models: export PERSONALIZATION_HASH_KEY ?= demo-hash-key-for-local-use-only
 
-run: $(MODEL) demo-db
+run: $(MODEL) customer-models
 	$(PY) -m scripts.stack --model $(MODEL)
 
-shell: $(MODEL) demo-db
+shell: $(MODEL) customer-models
 	$(PY) -m scripts.stack --model $(MODEL) --rasa-shell
 
 demo-db: $(STAMP)
 	$(PY) -m personalization db upgrade
 	$(PY) -m personalization demo-data --customers 5000 --if-empty
+
+# Segments, churn model and recommender from var/profiles.db, when missing or stale.
+customer-models: demo-db
+	$(PY) -m personalization train --if-stale --score
 
 actions: $(STAMP)
 	$(PY) -m rasa_sdk --actions actions --port 5055  # the port endpoints.yml names

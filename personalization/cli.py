@@ -110,12 +110,21 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
 
     from personalization.store import Store
     from personalization.training import train_models
+    from personalization.training.train import up_to_date
 
     store = Store.from_url(settings.db_url)
+    if args.if_stale and (reason := up_to_date(store, Path(args.out))):
+        print(reason)
+        return 0
     personas = Path(args.personas) if args.personas else None
     models = train_models(store, Path(args.out), method=args.segments, personas_file=personas)
     for persona in models.personas.values():
         print(f"  segment {persona.segment}: {persona.name} ({persona.size:,} customers)")
+    if args.score:
+        from personalization.training import score_customers
+
+        done = score_customers(store, models, progress=False)
+        print(f"Scored {done:,} customers with models {models.version}.")
     return 0
 
 
@@ -188,6 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--segments", default="kmeans", choices=["kmeans", "agglomerative",
                                                                 "dbscan"])  # fmt: skip
     train.add_argument("--personas", help="a YAML file renaming segments (docs/models.md)")
+    train.add_argument("--if-stale", action="store_true",
+                       help="only if the store's data or the libraries changed since training")
+    train.add_argument("--score", action="store_true", help="then score every customer")
     train.set_defaults(run=_train)
 
     score = commands.add_parser("score", help="write segment, persona and churn risk for all")

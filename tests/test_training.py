@@ -139,6 +139,8 @@ def test_the_train_and_score_commands(tmp_path):
     trained = command("train", "--out", str(tmp_path / "models"), "--personas", str(personas))
     assert trained.returncode == 0, trained.stderr
     assert "segment 0: Everyday shoppers" in trained.stdout
+    again = command("train", "--out", str(tmp_path / "models"), "--if-stale")
+    assert again.returncode == 0 and "trained on this data already" in again.stdout
     scored = command("score", "--models", str(tmp_path / "models"), "--quiet")
     assert scored.returncode == 0 and "Scored 400 customers" in scored.stdout, scored.stderr
     report = command("report", "--models", str(tmp_path / "models"), "--out",

@@ -22,7 +22,7 @@ from personalization.store import Store
 from personalization.store.feature_sources import source_fingerprint
 from personalization.store.interactions import load_interactions
 from personalization.store.sql import utcnow
-from personalization.training.artifacts import Models, save_models
+from personalization.training.artifacts import ArtifactError, Models, read_metadata, save_models
 
 MAX_CHURN_ROWS = 50_000
 
@@ -30,6 +30,23 @@ MAX_CHURN_ROWS = 50_000
 def segment_columns(features: FeaturePipeline) -> list[str]:
     """Behaviour and value, not one-hot categories (a country would split every segment)."""
     return [c for c in features.feature_names_ if "=" not in c]
+
+
+def fingerprint_digest(fingerprint: dict) -> str:
+    return hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def up_to_date(store: Store, folder: Path) -> str | None:
+    """Why the models in `folder` need no training (a sentence), or None if they do."""
+    try:
+        metadata = read_metadata(folder)
+    except ArtifactError:
+        return None
+    with store.begin() as conn:
+        digest = fingerprint_digest(source_fingerprint(conn))
+    if metadata.get("data_fingerprint", {}).get("sha256") != digest:
+        return None
+    return f"The models {metadata['version']} in {folder} were trained on this data already."
 
 
 def train_models(store: Store, folder: Path, method: str = "kmeans",
@@ -85,7 +102,7 @@ def train_models(store: Store, folder: Path, method: str = "kmeans",
     else:
         step("no purchases or views in the store: no recommender")
 
-    digest = hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()[:12]
+    digest = fingerprint_digest(fingerprint)
     metadata = {"version": f"{now:%Y%m%d-%H%M%S}-{digest[:6]}", "trained_at": now.isoformat(),
                 "data_fingerprint": {"sha256": digest, **fingerprint}, "metrics": metrics,
                 "features": features.feature_names_, "segment_features": columns,
