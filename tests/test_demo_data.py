@@ -1,7 +1,5 @@
 """The synthetic demo store: shape, determinism, integrity, loading, and real signal."""
 
-import subprocess
-import sys
 from datetime import date, datetime
 
 import numpy as np
@@ -17,7 +15,7 @@ from personalization.store import schema as t
 from personalization.store.bulk import bulk_load
 from personalization.store.commerce import ORDER_STATUSES
 from personalization.store.tracking import consented, record_consent
-from tests.trackers import ROOT
+from tests.commands import personalization_cli
 
 NOW = datetime(2026, 11, 27)
 
@@ -278,12 +276,7 @@ def test_viewed_products_are_bought_far_more_often(data):
 
 
 def test_the_demo_data_command(tmp_path):
-    db = f"sqlite:///{tmp_path / 'p.db'}"
-    run = [sys.executable, "-m", "personalization", "--db", db]
-
-    def command(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([*run, *args], cwd=ROOT, env={"PATH": "/usr/bin:/bin"},
-                              capture_output=True, text=True, timeout=300)  # fmt: skip
+    command = personalization_cli(f"sqlite:///{tmp_path / 'p.db'}")
 
     not_ready = command("demo-data", "--customers", "40")
     assert not_ready.returncode == 2 and "db upgrade" in not_ready.stderr

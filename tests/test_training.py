@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -19,7 +17,7 @@ from personalization.store import schema as t
 from personalization.training import ArtifactError, load_models, score_customers, train_models
 from personalization.training.report import write_report
 from personalization.training.scoring import score_frame
-from tests.trackers import ROOT
+from tests.commands import personalization_cli
 
 NOW = datetime(2026, 11, 27)
 
@@ -120,12 +118,7 @@ def test_missing_corrupt_or_incompatible_artifacts_are_clear_errors(trained, tmp
 
 
 def test_the_train_and_score_commands(tmp_path):
-    db = f"sqlite:///{tmp_path / 'p.db'}"
-    run = [sys.executable, "-m", "personalization", "--db", db]
-
-    def command(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([*run, *args], cwd=ROOT, env={"PATH": "/usr/bin:/bin"},
-                              capture_output=True, text=True, timeout=600)  # fmt: skip
+    command = personalization_cli(f"sqlite:///{tmp_path / 'p.db'}")
 
     assert command("db", "upgrade").returncode == 0
     assert command("demo-data", "--customers", "400", "--quiet").returncode == 0
