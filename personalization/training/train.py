@@ -68,6 +68,9 @@ def train_models(store: Store, folder: Path, method: str = "kmeans",
     segments = fit_segments(features.transform(frame)[columns], method=method)
     labels = segments.predict(features.transform(frame)[columns])
     personas = describe_segments(features.transform_unscaled(frame)[columns], labels)
+    if segments.k < 2:
+        step(f"warning: {method} found one group only: these customers have no segments it can "
+             "tell apart; try --segments kmeans or agglomerative")
     if personas_file is not None:
         personas = apply_overrides(personas, load_overrides(personas_file))
     metrics: dict[str, object] = {"segments": {
