@@ -7,11 +7,7 @@ import argparse
 import logging
 import sys
 
-from personalization.imports.mapping import MappingError
-from personalization.segmentation import PersonaFileError
 from personalization.settings import Settings, SettingsError
-from personalization.store import StoreNotReady
-from personalization.training.artifacts import ArtifactError
 
 MODELS = "models/personalization"
 
@@ -83,7 +79,7 @@ def _updater(args: argparse.Namespace, settings: Settings) -> int:
 def _demo_data(args: argparse.Namespace, settings: Settings) -> int:
     import time
 
-    from personalization.demo_data import StoreNotEmpty, generate, load
+    from personalization.demo_data import generate, load
     from personalization.store import Store
     from personalization.store.customers import customer_count
 
@@ -95,11 +91,7 @@ def _demo_data(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     started = time.perf_counter()
     data = generate(args.customers, seed=args.seed)
-    try:
-        counts = load(store, data, progress=not args.quiet)
-    except StoreNotEmpty as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    counts = load(store, data, progress=not args.quiet)
     print(f"Demo store ready in {time.perf_counter() - started:.1f} s: "
           + ", ".join(f"{n} {table}" for table, n in counts.items()))
     return 0
@@ -237,6 +229,21 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings(args.db, settings.write_keys, settings.hash_key)
     try:
         return args.run(args, settings)
-    except (SettingsError, MappingError, StoreNotReady, PersonaFileError, ArtifactError) as error:
+    except Exception as error:
+        if not isinstance(error, _errors_a_person_can_act_on()):
+            raise
         print(f"error: {error}", file=sys.stderr)
         return 2
+
+
+def _errors_a_person_can_act_on() -> tuple[type[Exception], ...]:
+    """Imported only when a command failed: the model modules take a second to import, and
+    `serve-events` or `updater` should not pay that at start."""
+    from personalization.demo_data import StoreNotEmpty
+    from personalization.imports.mapping import MappingError
+    from personalization.segmentation import PersonaFileError
+    from personalization.store import StoreNotReady
+    from personalization.training.artifacts import ArtifactError
+
+    return (SettingsError, MappingError, StoreNotReady, PersonaFileError, ArtifactError,
+            StoreNotEmpty)

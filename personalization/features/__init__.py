@@ -1,7 +1,7 @@
 """The one feature pipeline every model shares: profile store -> feature frame -> matrix.
 
-    for chunk in iter_source_chunks(conn):          # personalization.store.feature_sources
-        frame = build_frame(chunk, now)             # readable features per customer
+    for frame in iter_features(store, now):         # readable features, chunk by chunk
+        ...
     pipeline = FeaturePipeline().fit(frame)         # learned once, stored with the models
     matrix = pipeline.transform(frame)              # numeric, imputed, scaled
 """

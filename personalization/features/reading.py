@@ -9,7 +9,7 @@ import pandas as pd
 
 from personalization.features.frame import build_frame, is_count
 from personalization.store import Store
-from personalization.store.feature_sources import iter_source_chunks
+from personalization.store.feature_sources import read_source_chunk
 from personalization.store.sql import utcnow
 
 
@@ -21,7 +21,7 @@ def iter_features(store: Store, now: datetime | None = None,
     after = None
     while True:
         with store.engine.connect() as conn:
-            chunk = next(iter_source_chunks(conn, chunk_customers, after=after), None)
+            chunk = read_source_chunk(conn, chunk_customers, after)
         if chunk is None:
             return
         after = chunk.customers.customer_id.iloc[-1]

@@ -8,7 +8,6 @@ Memory stays bounded by the chunk size however many customers there are.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pandas as pd
@@ -29,20 +28,19 @@ class SourceChunk:
     history: pd.DataFrame  # the interaction_history rows
 
 
-def iter_source_chunks(
+def read_source_chunk(
     conn: Connection, chunk_customers: int = 50_000, after: str | None = None
-) -> Iterator[SourceChunk]:
+) -> SourceChunk | None:
+    """The next `chunk_customers` customers after the id `after`; None past the last one."""
     c = t.customers
-    while True:
-        query = select(c).order_by(c.c.customer_id).limit(chunk_customers)
-        if after is not None:
-            query = query.where(c.c.customer_id > after)
-        customers = _frame(conn, query, [col.name for col in c.columns])
-        if customers.empty:
-            return
-        first, last = customers.customer_id.iloc[0], customers.customer_id.iloc[-1]
-        yield SourceChunk(customers, *_related(conn, first, last))
-        after = last
+    query = select(c).order_by(c.c.customer_id).limit(chunk_customers)
+    if after is not None:
+        query = query.where(c.c.customer_id > after)
+    customers = _frame(conn, query, [col.name for col in c.columns])
+    if customers.empty:
+        return None
+    first, last = customers.customer_id.iloc[0], customers.customer_id.iloc[-1]
+    return SourceChunk(customers, *_related(conn, first, last))
 
 
 def _related(conn: Connection, first: str, last: str) -> tuple[pd.DataFrame, ...]:
