@@ -6,10 +6,10 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from dataclasses import replace
 
+from personalization.settings import DEFAULT_MODELS as MODELS
 from personalization.settings import Settings, SettingsError
-
-MODELS = "models/personalization"
 
 
 def _db(args: argparse.Namespace, settings: Settings) -> int:
@@ -146,6 +146,28 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _rules_check(args: argparse.Namespace, settings: Settings) -> int:
+    from personalization.rules import RulesError, load_rules
+
+    failed = 0
+    for path in args.files or [settings.rules_path]:
+        try:
+            ruleset = load_rules(path)
+        except RulesError as error:
+            failed += 1
+            print("\n".join(error.problems), file=sys.stderr)
+            continue
+        print(f"{path}: OK, {len(ruleset.rules)} rules")
+    return 1 if failed else 0
+
+
+def _sign(args: argparse.Namespace, settings: Settings) -> int:
+    from personalization.conversation.identity import sign_customer_id
+
+    print(sign_customer_id(settings.require_identity_secret(), args.customer_id))
+    return 0
+
+
 def _positive(value: str) -> int:
     number = int(value) if value.strip().lstrip("-").isdigit() else 0
     if number < 1:
@@ -213,6 +235,17 @@ def build_parser() -> argparse.ArgumentParser:
     updater.add_argument("--queue", default="rasa_events", help="RabbitMQ queue name")
     updater.add_argument("--interval", type=float, default=1.0, help="SQL polling interval, s")
     updater.set_defaults(run=_updater)
+
+    rules = commands.add_parser("rules", help="the personalization rules file")
+    rules.add_argument("action", choices=["check"], help="check files for problems")
+    rules.add_argument("files", nargs="*", help="rules files (default: $PERSONALIZATION_RULES "
+                       "or personalization.yml)")  # fmt: skip
+    rules.set_defaults(run=_rules_check)
+
+    sign = commands.add_parser("sign", help="sign a customer id as the website backend does "
+                               "(HMAC-SHA256 with $PERSONALIZATION_IDENTITY_SECRET)")  # fmt: skip
+    sign.add_argument("customer_id")
+    sign.set_defaults(run=_sign)
     return parser
 
 
@@ -226,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("alembic").setLevel(logging.WARNING)
     settings = Settings.from_env()
     if args.db:
-        settings = Settings(args.db, settings.write_keys, settings.hash_key)
+        settings = replace(settings, db_url=args.db)
     try:
         return args.run(args, settings)
     except Exception as error:

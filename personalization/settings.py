@@ -5,6 +5,10 @@
 - `EVENTS_WRITE_KEYS`: comma-separated write keys the event API accepts (no default: the
   API refuses to start without one).
 - `PERSONALIZATION_HASH_KEY`: the secret that keys the hashes of erased ids (no default).
+- `PERSONALIZATION_IDENTITY_SECRET`: the secret the website signs customer ids with
+  (HMAC-SHA256); without it every chat is an anonymous visitor.
+- `PERSONALIZATION_RULES`: the personalization rules file (default `personalization.yml`).
+- `PERSONALIZATION_MODELS`: the trained customer models (default `models/personalization`).
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import os
 from dataclasses import dataclass, field
 
 DEFAULT_DB_URL = "sqlite:///var/profiles.db"
+DEFAULT_RULES = "personalization.yml"
+DEFAULT_MODELS = "models/personalization"
 
 
 class SettingsError(ValueError):
@@ -24,6 +30,9 @@ class Settings:
     db_url: str = DEFAULT_DB_URL
     write_keys: frozenset[str] = field(default_factory=frozenset)
     hash_key: bytes | None = None
+    identity_secret: bytes | None = None
+    rules_path: str = DEFAULT_RULES
+    models_dir: str = DEFAULT_MODELS
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -31,10 +40,14 @@ class Settings:
         raw_keys = env.get("EVENTS_WRITE_KEYS", "").split(",")
         keys = frozenset(k.strip() for k in raw_keys if k.strip())
         hash_key = env.get("PERSONALIZATION_HASH_KEY")
+        secret = env.get("PERSONALIZATION_IDENTITY_SECRET")
         return cls(
             db_url=env.get("PERSONALIZATION_DB_URL", DEFAULT_DB_URL),
             write_keys=keys,
             hash_key=hash_key.encode() if hash_key else None,
+            identity_secret=secret.encode() if secret else None,
+            rules_path=env.get("PERSONALIZATION_RULES") or DEFAULT_RULES,
+            models_dir=env.get("PERSONALIZATION_MODELS") or DEFAULT_MODELS,
         )
 
     def require_hash_key(self) -> bytes:
@@ -44,6 +57,15 @@ class Settings:
                 "ids. Set it to a long random secret (the same for every process)."
             )
         return self.hash_key
+
+    def require_identity_secret(self) -> bytes:
+        if not self.identity_secret or len(self.identity_secret) < 16:
+            raise SettingsError(
+                "PERSONALIZATION_IDENTITY_SECRET is not set (or shorter than 16 characters): "
+                "it is the secret your website signs customer ids with. Set the same long "
+                "random value on the website backend and the action server."
+            )
+        return self.identity_secret
 
     def require_write_keys(self) -> frozenset[str]:
         if not self.write_keys:

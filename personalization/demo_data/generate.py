@@ -156,7 +156,7 @@ def generate(customers: int, seed: int = 7, now: datetime | None = None) -> Demo
             created_at=to_datetime(tickets.created_s),
             resolved_at=pd.to_datetime(to_datetime(tickets.resolved_s)).where(
                 tickets.resolved_s >= 0),
-            escalated=tickets.escalated, csat=csat,
+            escalated=tickets.escalated, csat=csat, route=None, reason=None,
         ),  # fmt: skip
         events=events,
         consent_records=consent.records,

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete
+import uuid
+
+from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
 from personalization.store import schema as t
 from personalization.store.customers import ensure_customers
+from personalization.store.profile import OrderSummary
 from personalization.store.sql import UpsertCounts, upsert, utcnow
 
 ORDER_FIELDS = ("customer_id", "status", "total", "currency", "placed_at", "shipping_address")
 TICKET_FIELDS = (
     "customer_id", "category", "channel", "created_at", "resolved_at", "escalated", "csat",
+    "route", "reason",
 )  # fmt: skip
 ORDER_STATUSES = ("placed", "paid", "dispatched", "delivered", "cancelled", "returned", "refunded")
 
@@ -67,3 +71,34 @@ def update_ticket(conn: Connection, ticket_id: str, **changes) -> bool:
         t.tickets.update().where(t.tickets.c.ticket_id == ticket_id).values(**changes)
     )
     return result.rowcount > 0
+
+
+def open_ticket(conn: Connection, customer_id: str, category: str | None, route: str,
+                reason: str, channel: str = "chat") -> str:  # fmt: skip
+    """A ticket for a hand-off from the assistant; returns its id."""
+    ticket_id = f"H{uuid.uuid4().hex[:15].upper()}"
+    conn.execute(t.tickets.insert().values(
+        ticket_id=ticket_id, customer_id=customer_id, category=category, channel=channel,
+        created_at=utcnow(), escalated=route == "escalation", route=route, reason=reason[:500],
+    ))  # fmt: skip
+    return ticket_id
+
+
+def customer_order(conn: Connection, customer_id: str, order_id: str) -> OrderSummary | None:
+    """The order if it belongs to this customer; None for someone else's or a missing one."""
+    o, i = t.orders, t.order_items
+    row = conn.execute(
+        select(o.c.order_id, o.c.status, o.c.total, o.c.currency, o.c.placed_at)
+        .where(o.c.order_id == order_id, o.c.customer_id == customer_id)
+    ).first()
+    if row is None:
+        return None
+    items = conn.execute(select(i.c.product_id, i.c.quantity).where(i.c.order_id == order_id))
+    return OrderSummary(row.order_id, row.status, row.total, row.currency, row.placed_at,
+                        tuple(sorted((r.product_id, r.quantity) for r in items)))  # fmt: skip
+
+
+def product_names(conn: Connection, product_ids: list[str]) -> dict[str, str]:
+    p = t.products
+    rows = conn.execute(select(p.c.product_id, p.c.name).where(p.c.product_id.in_(product_ids)))
+    return {r.product_id: r.name or r.product_id for r in rows}

@@ -93,11 +93,20 @@ def customer_exists(conn: Connection, customer_id: str) -> bool:
 def load_profile(conn: Connection, customer_id: str) -> Profile | None:
     """Everything about one customer, each part read by its customer_id index."""
     c, p, s, h = t.customers, t.preferences, t.scores, t.interaction_history
+    o, k = t.orders, t.tickets
+    mine = o.c.customer_id == c.c.customer_id
+    order_count = select(func.count()).where(mine).scalar_subquery()
+    lifetime_value = select(func.sum(o.c.total)).where(mine).scalar_subquery()
+    open_tickets = (select(func.count())
+                    .where(k.c.customer_id == c.c.customer_id, k.c.resolved_at.is_(None))
+                    .scalar_subquery())  # fmt: skip
     row = conn.execute(
         select(c, p.c.tone, p.c.language.label("preferred_language"), p.c.product_interests,
                s.c.segment, s.c.persona, s.c.churn_risk, s.c.model_version,
                s.c.computed_at.label("scored_at"), h.c.last_interaction_at, h.c.conversations,
-               h.c.requests_by_intent, h.c.escalations, h.c.fallbacks)
+               h.c.requests_by_intent, h.c.escalations, h.c.fallbacks,
+               order_count.label("order_count"), lifetime_value.label("lifetime_value"),
+               open_tickets.label("open_tickets"))
         .select_from(c.outerjoin(p).outerjoin(s).outerjoin(h))
         .where(c.c.customer_id == customer_id)
     ).mappings().first()  # fmt: skip
@@ -109,6 +118,7 @@ def load_profile(conn: Connection, customer_id: str) -> Profile | None:
     fields["attributes"] = fields["attributes"] or {}
     for counter in ("conversations", "escalations", "fallbacks"):
         fields[counter] = fields[counter] or 0
+    fields["lifetime_value"] = float(fields["lifetime_value"] or 0)
     return Profile(
         **fields,
         recent_orders=_recent_orders(conn, customer_id),

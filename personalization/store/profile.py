@@ -57,6 +57,10 @@ class Profile:
     requests_by_intent: dict[str, int] = field(default_factory=dict)
     escalations: int = 0
     fallbacks: int = 0
+    # orders and tickets
+    order_count: int = 0
+    lifetime_value: float = 0.0  # sum of order totals
+    open_tickets: int = 0
     # recent activity, newest first
     recent_orders: tuple[OrderSummary, ...] = ()
     recent_tickets: tuple[TicketSummary, ...] = ()

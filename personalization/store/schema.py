@@ -115,6 +115,9 @@ tickets = Table(
     Column("resolved_at", DateTime),
     Column("escalated", Boolean, nullable=False, default=False),
     Column("csat", Integer),  # 1-5
+    # hand-offs from the assistant: who took over and why (personalization rules)
+    Column("route", String(32)),
+    Column("reason", String(500)),
     Index("ix_tickets_customer_created", "customer_id", "created_at"),
 )
 

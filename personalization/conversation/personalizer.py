@@ -1,0 +1,93 @@
+"""Profile + models + rules + conversation -> Decision. Never raises for missing parts: a
+store that cannot be reached or models that cannot be loaded give default answers and a
+warning instead."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from personalization.conversation.decision import Decision
+from personalization.conversation.facts import Context, build_facts
+from personalization.conversation.identity import Identity, identify
+from personalization.rules import Because, RuleSet, evaluate
+from personalization.store import Store
+from personalization.store.profile import Profile
+
+log = logging.getLogger(__name__)
+
+PROFILE_SLOTS = {"account_tier": "account_tier", "churn_risk": "churn_risk",
+                 "churn_band": "churn_band", "segment": "segment", "persona": "persona",
+                 "language": "language", "new_customer": "new_customer",
+                 "returning_after_absence": "returning_after_absence"}  # fmt: skip
+
+
+class Personalizer:
+    def __init__(self, store: Store | None, rules: RuleSet, secret: bytes | None) -> None:
+        self.store, self.rules, self.secret = store, rules, secret
+
+    def identify(self, metadata: Mapping[str, Any] | None, sender_id: str | None) -> Identity:
+        return identify(metadata, sender_id, self.secret)
+
+    def load_profile(self, identity: Identity) -> tuple[Profile | None, list[str]]:
+        if not identity.verified or self.store is None:
+            return None, []
+        try:
+            return self.store.profile(identity.customer_id), []
+        except (SQLAlchemyError, OSError) as error:
+            problem = f"profile store unreachable ({type(error).__name__}): default answers"
+            log.warning("%s; %s", problem, str(error).splitlines()[0] if str(error) else "")
+            return None, [problem]
+
+    def decide(self, identity: Identity, context: Context, profile: Profile | None = None,
+               warnings: list[str] | None = None) -> Decision:  # fmt: skip
+        settings = self.rules.settings
+        threshold = settings.intent_confidence_threshold
+        confident = context.intent_confidence is None or context.intent_confidence >= threshold
+        gated = context if confident else replace(context, intent=None)
+        facts = build_facts(profile, gated, settings)
+        outcomes, reasons = evaluate(self.rules, facts)
+        known = profile is not None
+        personalized = known and bool(outcomes["personalize"]) and confident
+        reasons = [Because("known_customer", known, f"identity: {identity.reason}"
+                           + ("" if known or not identity.verified else ", no profile"), {}),
+                   *reasons]  # fmt: skip
+        if not confident:
+            reasons.append(Because("personalized", False, "gate: intent confidence below "
+                                   f"{threshold}", {"intent_confidence":
+                                                    context.intent_confidence,
+                                                    "intent": context.intent}))  # fmt: skip
+        slots = {
+            "personalized": personalized,
+            "known_customer": known,
+            "first_name": profile.first_name if known else None,
+            "full_name": (profile.name or None) if known else None,
+            "vip": bool(outcomes["vip"]) if known else False,
+            "tone": outcomes["tone"],
+            "product_interests": list(profile.product_interests) if known else None,
+            "route": outcomes["route"],
+            "offer": outcomes["offer"] if known else "none",
+            "handoff": bool(outcomes["handoff"]),
+            "agents_available": facts["within_support_hours"],
+            "part_of_day": facts["part_of_day"],
+            **{slot: facts.get(fact) for slot, fact in PROFILE_SLOTS.items()},
+        }
+        if known and profile.churn_risk is not None:
+            reasons.append(Because("churn_band", slots["churn_band"],
+                                   f"model: churn ({profile.model_version or 'unknown version'})",
+                                   {"churn_risk": profile.churn_risk}))  # fmt: skip
+        decision = Decision(slots, tuple(reasons), facts, tuple(warnings or ()))
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("decision: %s", "; ".join(decision.explanation()))
+        return decision
+
+    def personalize(self, metadata: Mapping[str, Any] | None, sender_id: str | None,
+                    context: Context) -> Decision:  # fmt: skip
+        """Identify, load the profile and decide, in one call."""
+        identity = self.identify(metadata, sender_id)
+        profile, warnings = self.load_profile(identity)
+        return self.decide(identity, context, profile, warnings)

@@ -1,0 +1,57 @@
+"""Apply a rule set to the facts of one moment of a conversation.
+
+Rules are read top to bottom. For each outcome, the first rule whose `when` holds and that
+names the outcome decides it; later rules cannot change it. A rule sees the facts plus the
+outcomes decided before it (an outcome nobody decided yet reads as its default).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from personalization.rules.ruleset import RuleSet
+
+
+@dataclass(frozen=True)
+class Because:
+    """Why an outcome has its value: the rule (or "default") and the inputs it read."""
+
+    outcome: str
+    value: Any
+    source: str  # "rule: <name>" or "default" (or, from the personalizer, "model"/"gate")
+    inputs: dict[str, Any]
+
+    def __str__(self) -> str:
+        seen = ", ".join(f"{k}={_show(v)}" for k, v in sorted(self.inputs.items()))
+        return f"{self.outcome}={_show(self.value)} by {self.source}" + (
+            f" ({seen})" if seen else "")
+
+
+def evaluate(ruleset: RuleSet, facts: Mapping[str, Any]) -> tuple[dict[str, Any], list[Because]]:
+    decided: dict[str, Because] = {}
+    for rule in ruleset.rules:
+        if all(outcome in decided for outcome in rule.then):
+            continue  # nothing left for it to decide
+        view = {**facts, **ruleset.defaults, **{k: b.value for k, b in decided.items()}}
+        if not rule.when.holds(view):
+            continue
+        inputs = {name: view.get(name) for name in rule.when.fields()}
+        for outcome, value in rule.then.items():
+            decided.setdefault(outcome, Because(outcome, value, f"rule: {rule.name}", inputs))
+    outcomes = dict(ruleset.defaults)
+    reasons = []
+    for outcome, default in ruleset.defaults.items():
+        because = decided.get(outcome) or Because(outcome, default, "default", {})
+        outcomes[outcome] = because.value
+        reasons.append(because)
+    return outcomes, reasons
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    if isinstance(value, bool) or value is None:
+        return str(value).lower() if value is not None else "unknown"
+    return str(value)
