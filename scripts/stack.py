@@ -55,9 +55,9 @@ def _start(name: str, command: list[str], log_path: Path, env: dict | None = Non
     return Service(name, process, log_path)
 
 
-def start_action_server(port: int, log_path: Path) -> Service:
+def start_action_server(port: int, log_path: Path, env: dict | None = None) -> Service:
     command = [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
-    return _start("action server", command, log_path)
+    return _start("action server", command, log_path, env)
 
 
 def start_rasa_server(

@@ -11,6 +11,7 @@ import requests
 import yaml
 
 from personalization.store import Store, migrate
+from personalization.store.sql import utcnow
 from scripts.stack import (
     broker_url_of,
     start_action_server,
@@ -19,6 +20,7 @@ from scripts.stack import (
     stop,
     wait_until_up,
 )
+from tests import shop
 from tests.databases import create_postgres_database, drop_postgres_database
 from tests.trackers import ROOT
 
@@ -42,17 +44,24 @@ def endpoints_for_test(work: Path, action_port: int) -> Path:
     return path
 
 
+def open_all_hours(rules_path: Path) -> str:
+    """A rules file's text with support hours around the clock (tests run at any hour)."""
+    rules = yaml.safe_load(rules_path.read_text())
+    rules["settings"]["support_hours"]["days"] = {"every day": "00:00-24:00"}
+    return yaml.safe_dump(rules, sort_keys=False)
+
+
 @dataclass
 class RunningAssistant:
     url: str
     store: Store  # the profile store its updater writes to
 
-    def say(self, sender: str, text: str) -> list[dict]:
-        response = requests.post(
-            f"{self.url}/webhooks/rest/webhook",
-            json={"sender": sender, "message": text},
-            timeout=60,
-        )
+    def say(self, sender: str, text: str, metadata: dict | None = None) -> list[dict]:
+        """One message over the REST channel (`metadata`: what a chat widget would send)."""
+        body = {"sender": sender, "message": text}
+        if metadata is not None:
+            body["metadata"] = metadata
+        response = requests.post(f"{self.url}/webhooks/rest/webhook", json=body, timeout=60)
         response.raise_for_status()
         return response.json()
 
@@ -91,11 +100,16 @@ def assistant(tmp_path_factory) -> RunningAssistant:
     endpoints = endpoints_for_test(work, action_port)
     profiles = f"sqlite:///{work / 'profiles.db'}"
     migrate.upgrade(profiles)
+    shop.fill(Store.from_url(profiles), now=utcnow())
+    rules = work / "personalization.yml"  # the project's rules, with agents always at work
+    rules.write_text(open_all_hours(ROOT / "personalization.yml"))
+    env = {"PERSONALIZATION_DB_URL": profiles, "PERSONALIZATION_RULES": str(rules),
+           "PERSONALIZATION_IDENTITY_SECRET": shop.SECRET.decode(),
+           "PERSONALIZATION_MODELS": str(work / "no-models")}  # fmt: skip
     services = []
     try:
-        services.append(start_updater(broker_url_of(endpoints), work / "updater.log",
-                                      {"PERSONALIZATION_DB_URL": profiles}))  # fmt: skip
-        actions = start_action_server(action_port, work / "action_server.log")
+        services.append(start_updater(broker_url_of(endpoints), work / "updater.log", env))
+        actions = start_action_server(action_port, work / "action_server.log", env)
         services.append(actions)
         rasa = start_rasa_server(
             MODEL, rasa_port, endpoints, work / "rasa_server.log", extra_args=["--enable-api"]

@@ -18,6 +18,7 @@ CUSTOMER_REQUEST_INTENTS = [
     "create_account", "edit_account", "switch_account", "delete_account",
     "recover_password", "registration_problems",
     "complaint", "review", "contact_human_agent", "newsletter_subscription",
+    "ask_recommendation",
 ]  # fmt: skip
 CONVERSATION_INTENTS = [
     "greet", "goodbye", "affirm", "deny", "thank_you", "bot_challenge", "out_of_scope",

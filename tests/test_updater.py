@@ -33,7 +33,7 @@ def conversation(sender: str) -> list[dict]:
         {"event": "action", "name": "utter_ask_order_id", "sender_id": sender},
         user(sender, "nlu_fallback", T + 2),
         user(sender, "contact_human_agent", T + 3),
-        {"event": "action", "name": "utter_handoff", "sender_id": sender},
+        {"event": "action", "name": "action_handoff", "sender_id": sender},
         user(sender, "track_order", T + 4),
     ]
 
@@ -55,7 +55,7 @@ def check_history(profile, times=1):
 
 def test_what_each_event_changes():
     assert delta_of({"event": "session_started"}).conversations == 1
-    assert delta_of({"event": "action", "name": "utter_handoff"}).escalations == 1
+    assert delta_of({"event": "action", "name": "action_handoff"}).escalations == 1
     assert delta_of({"event": "action", "name": "utter_greet"}) is None
     fallback = delta_of(user("a", "nlu_fallback"))
     assert (fallback.messages, fallback.fallbacks, dict(fallback.intents)) == (1, 1, {})

@@ -17,13 +17,14 @@ def domain_dict() -> dict[str, Any]:
     return Domain.load(str(ROOT / "domain.yml")).as_dict()
 
 
-def user(text: str, intent: str, entities: list[dict] | None = None) -> dict[str, Any]:
+def user(text: str, intent: str, entities: list[dict] | None = None,
+         confidence: float = 0.98) -> dict[str, Any]:  # fmt: skip
     return {
         "event": "user",
         "text": text,
         "parse_data": {
             "text": text,
-            "intent": {"name": intent, "confidence": 0.98},
+            "intent": {"name": intent, "confidence": confidence},
             "entities": entities or [],
         },
     }
@@ -63,8 +64,8 @@ def asked_for_order_id() -> list[dict]:
 
 
 def tracker_dict(events: list[dict], sender_id: str = "customer-1") -> dict[str, Any]:
-    slots: dict[str, Any] = {name: None for name in domain_dict()["slots"]}
-    slots["order_id_unresolved"] = False
+    slots: dict[str, Any] = {name: spec.get("initial_value")
+                             for name, spec in domain_dict()["slots"].items()}  # fmt: skip
     active_loop: dict[str, Any] = {}
     latest_message: dict[str, Any] = {}
     for event in events:

@@ -30,6 +30,8 @@ class Context:
     channel: str | None = None
     timezone: str | None = None  # IANA name the chat widget sent, if any
     now: datetime | None = None  # UTC; None means now
+    started_at: datetime | None = None  # UTC start of this conversation (its own tickets
+    # do not make a problem "repeated")
 
 
 def part_of_day(hour: int) -> str:
@@ -93,12 +95,13 @@ def build_facts(profile: Profile | None, context: Context, settings: RuleSetting
         return {**facts, "complexity": context.failed_attempts + problems,
                 "repeat_issue": False}  # fmt: skip
     today = now.date()
-    naive_now = now.astimezone(timezone.utc).replace(tzinfo=None)
+    naive_now = _naive_utc(now)
     tenure = (today - profile.signup_date).days if profile.signup_date else None
     since_contact = ((naive_now - profile.last_interaction_at).days
                      if profile.last_interaction_at else None)  # fmt: skip
     topic = settings.topics.get(context.intent or "")
     recent = naive_now - timedelta(days=settings.repeat_within_days)
+    started = _naive_utc(context.started_at) if context.started_at else naive_now
     facts.update({
         "account_tier": profile.account_tier,
         "loyalty_status": profile.loyalty_status,
@@ -123,8 +126,16 @@ def build_facts(profile: Profile | None, context: Context, settings: RuleSetting
         "churn_band": churn_band(profile.churn_risk, settings),
         "complexity": context.failed_attempts + problems + profile.open_tickets,
         "repeat_issue": topic is not None and any(
-            t.category == topic and t.created_at >= recent for t in profile.recent_tickets),
+            t.category == topic and recent <= t.created_at < started
+            for t in profile.recent_tickets),
     })  # fmt: skip
     for name, value in profile.attributes.items():
         facts[f"attributes.{name}"] = value
     return facts
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    """The store keeps naive UTC datetimes."""
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)

@@ -116,7 +116,7 @@ class ItemItemRecommender:
         ids = list(dict.fromkeys(str(c) for c in customer_ids))
         rows = self.customers.get_indexer(ids)
         known = np.flatnonzero(rows >= 0)
-        popular = self._popular(k)
+        popular = self.popular(k)
         out = {c: list(popular) for c in ids}
         step = max(1, SCORE_CELLS // max(1, len(self.products)))
         for start in range(0, len(known), step):
@@ -146,7 +146,7 @@ class ItemItemRecommender:
         top_scores = np.where(top_similar, picked, share[top])
         return np.where(np.isneginf(picked), -1, top), top_scores, top_similar
 
-    def _popular(self, k: int) -> list[Recommendation]:
+    def popular(self, k: int) -> list[Recommendation]:
         order = popularity_order(self.purchase_counts)[:k]
         total = max(1.0, float(self.purchase_counts.sum()))
         return [Recommendation(str(self.products[i]), float(self.purchase_counts[i] / total),

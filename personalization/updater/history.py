@@ -14,7 +14,7 @@ from personalization.store.tracking import consented
 
 PURPOSE = "personalization"
 FALLBACK_INTENT = "nlu_fallback"
-HANDOFF_ACTIONS = {"utter_handoff"}  # the assistant handing the customer to a person
+HANDOFF_ACTIONS = {"action_handoff"}  # the assistant handing the customer to a person (any route)
 
 
 def delta_of(event: dict) -> Delta | None:

@@ -1,0 +1,55 @@
+"""Answers about one order, from the customer's own orders only."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.context import session_metadata
+from actions.runtime import runtime
+from personalization.conversation.orders import order_stage, order_words
+from personalization.store.commerce import customer_order, product_names
+
+log = logging.getLogger(__name__)
+# utter_order_open / _shipped / _closed: the answer depends on the order's stage, and in each
+# the variation on the request (order_request slot) says what can be done now.
+GENERIC, NOT_ON_ACCOUNT = "utter_order_request_done", "utter_order_not_on_account"
+
+
+def look_up(tracker: Tracker, order_id: str) -> tuple[str, dict[str, str]]:
+    """(response, its variables) for this customer and order number."""
+    rt = runtime()
+    identity = rt.personalizer.identify(session_metadata(tracker), tracker.sender_id)
+    if not identity.verified or rt.store is None:
+        return GENERIC, {}
+    try:
+        with rt.store.engine.connect() as conn:
+            order = customer_order(conn, identity.customer_id, order_id)
+            names = product_names(conn, [p for p, _ in order.items]) if order else {}
+    except SQLAlchemyError as error:
+        log.warning("Profile store unreachable, generic order answer (%s)", type(error).__name__)
+        return GENERIC, {}
+    if order is None:
+        return NOT_ON_ACCOUNT, {}
+    return f"utter_order_{order_stage(order)}", order_words(order, names)
+
+
+class ActionAnswerOrder(Action):
+    def name(self) -> str:
+        return "action_answer_order"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:  # fmt: skip
+        order_id = tracker.get_slot("order_id")
+        if not order_id:
+            dispatcher.utter_message(response=GENERIC)
+            return []
+        response, variables = await asyncio.to_thread(look_up, tracker, str(order_id))
+        dispatcher.utter_message(response=response, **variables)
+        return []

@@ -1,0 +1,70 @@
+"""Personalization at the start of a session and on every message.
+
+`action_session_start` identifies the customer, loads the profile and sets every profile
+slot. `action_personalize` runs after each user message (it is the custom slot mapping of
+the `personalized` slot, so action_extract_slots calls it) and updates the slots that depend
+on the message: the confidence gate, route, offer, hand-off trigger and support hours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.context import METADATA_SLOT, conversation_context, session_metadata
+from actions.runtime import runtime
+from personalization.conversation.decision import SLOTS
+from personalization.conversation.facts import Context
+
+# Slots that follow the conversation; the others describe the customer and are set only
+# when the session starts (so they do not change under the customer's feet).
+PER_MESSAGE = ("personalized", "route", "offer", "handoff", "agents_available",
+               "part_of_day", "tone", "vip")  # fmt: skip
+NOT_CARRIED = {METADATA_SLOT, "requested_slot", *SLOTS}
+
+
+def _decide(tracker: Tracker, metadata: dict[str, Any], context: Context):
+    return runtime().personalizer.personalize(metadata, tracker.sender_id, context)
+
+
+class ActionSessionStart(Action):
+    def name(self) -> str:
+        return "action_session_start"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:  # fmt: skip
+        metadata = session_metadata(tracker)
+        context = conversation_context(tracker, metadata)
+        decision = await asyncio.to_thread(_decide, tracker, metadata, Context(
+            channel=context.channel, timezone=context.timezone))  # fmt: skip
+        events: list[EventType] = [SessionStarted()]
+        carry = (domain.get("session_config") or {}).get("carry_over_slots_to_new_session")
+        if carry:
+            events += [SlotSet(name, value) for name, value in tracker.slots.items()
+                       if value is not None and name not in NOT_CARRIED]  # fmt: skip
+        if metadata:
+            events.append(SlotSet(METADATA_SLOT, metadata))
+        events += [SlotSet(name, decision.slots.get(name)) for name in SLOTS]
+        events.append(ActionExecuted("action_listen"))
+        return events
+
+
+class ActionPersonalize(Action):
+    def name(self) -> str:
+        return "action_personalize"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:  # fmt: skip
+        metadata = session_metadata(tracker)
+        decision = await asyncio.to_thread(_decide, tracker, metadata,
+                                           conversation_context(tracker, metadata))  # fmt: skip
+        if decision.slots["known_customer"] and not tracker.get_slot("known_customer"):
+            # identified only now (the session started without metadata): set everything
+            return [SlotSet(METADATA_SLOT, metadata),
+                    *(SlotSet(name, decision.slots.get(name)) for name in SLOTS)]
+        return [SlotSet(name, decision.slots.get(name)) for name in PER_MESSAGE
+                if tracker.get_slot(name) != decision.slots.get(name)]  # fmt: skip

@@ -1,0 +1,65 @@
+"""What the actions share: the personalizer, the profile store and the models, built from the
+environment once (on first use), and replaceable by tests (`use`)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass
+
+from personalization.conversation.models import LiveModels
+from personalization.conversation.personalizer import Personalizer
+from personalization.rules import RulesError, RuleSet, load_rules
+from personalization.settings import Settings
+from personalization.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    personalizer: Personalizer
+    store: Store | None
+    models: LiveModels | None
+
+    def recommender(self):
+        models = self.models.get() if self.models else None
+        return models.recommender if models else None
+
+
+_current: Runtime | None = None
+
+
+def load_rules_or_exit(settings: Settings) -> RuleSet:
+    """The action server does not start with a broken rules file; it says what is wrong."""
+    try:
+        return load_rules(settings.rules_path)
+    except RulesError as error:
+        message = (f"The action server cannot start: the personalization rules file has "
+                   f"problems.\n{error}\nFix them (check with `python -m personalization "
+                   f"rules check {settings.rules_path}`) and start it again.")  # fmt: skip
+        print(message, file=sys.stderr, flush=True)
+        raise SystemExit(78) from None  # EX_CONFIG
+
+
+def build(settings: Settings) -> Runtime:
+    rules = load_rules_or_exit(settings)
+    if not settings.identity_secret:
+        log.warning("PERSONALIZATION_IDENTITY_SECRET is not set: every chat is an anonymous "
+                    "visitor (no profile, default answers).")  # fmt: skip
+    store = Store.from_url(settings.db_url, check_schema=False)
+    return Runtime(Personalizer(store, rules, settings.identity_secret), store,
+                   LiveModels(settings.models_dir))  # fmt: skip
+
+
+def runtime() -> Runtime:
+    global _current
+    if _current is None:
+        _current = build(Settings.from_env())
+    return _current
+
+
+def use(replacement: Runtime | None) -> None:
+    """Tests: run the actions against their own store, rules and secret."""
+    global _current
+    _current = replacement
