@@ -57,6 +57,7 @@ def conversation_context(tracker: Tracker, metadata: dict[str, Any] | None = Non
         intent=intent.get("name"),
         intent_confidence=intent.get("confidence"),
         failed_attempts=failed,
+        misunderstood=intents.count(FALLBACK),
         problems_raised=frozenset(filter(None, intents)),
         channel=tracker.get_latest_input_channel(),
         timezone=zone if isinstance(zone, str) else None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from tests.databases import create_postgres_database, drop_postgres_database
 from tests.trackers import ROOT
 
 MODEL = ROOT / "models" / "brightcart.tar.gz"
+TRAINED_AT = datetime(2026, 11, 27)  # the demo data and models of the `trained` fixture
 
 
 def free_port() -> int:
@@ -120,3 +122,19 @@ def assistant(tmp_path_factory) -> RunningAssistant:
         yield RunningAssistant(f"http://localhost:{rasa_port}", Store.from_url(profiles))
     finally:
         stop(services)
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory):
+    """A demo store of 1,200 customers and every model trained on it (shared: read only)."""
+    from personalization.demo_data import generate, load
+    from personalization.training import train_models
+
+    folder = tmp_path_factory.mktemp("training")
+    url = f"sqlite:///{folder / 'profiles.db'}"
+    migrate.upgrade(url)
+    store = Store.from_url(url)
+    load(store, generate(1200, seed=8, now=TRAINED_AT), progress=False)
+    lines: list[str] = []
+    models = train_models(store, folder / "models", now=TRAINED_AT, say=lines.append)
+    return store, folder / "models", models, lines

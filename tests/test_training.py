@@ -10,28 +10,14 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
-from personalization.demo_data import generate, load
 from personalization.features import read_features
-from personalization.store import Store, migrate
 from personalization.store import schema as t
-from personalization.training import ArtifactError, load_models, score_customers, train_models
+from personalization.training import ArtifactError, load_models, score_customers
 from personalization.training.report import write_report
 from personalization.training.scoring import score_frame
 from tests.commands import personalization_cli
 
 NOW = datetime(2026, 11, 27)
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("training")
-    url = f"sqlite:///{folder / 'profiles.db'}"
-    migrate.upgrade(url)
-    store = Store.from_url(url)
-    load(store, generate(1200, seed=8, now=NOW), progress=False)
-    lines: list[str] = []
-    models = train_models(store, folder / "models", now=NOW, say=lines.append)
-    return store, folder / "models", models, lines
 
 
 def test_training_writes_every_artifact_with_its_metadata(trained):

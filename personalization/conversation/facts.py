@@ -26,6 +26,7 @@ class Context:
     intent: str | None = None
     intent_confidence: float | None = None
     failed_attempts: int = 0  # misunderstood messages in a row, up to now
+    misunderstood: int = 0  # misunderstood messages in this conversation
     problems_raised: frozenset[str] = frozenset()  # intents of this conversation
     channel: str | None = None
     timezone: str | None = None  # IANA name the chat widget sent, if any
@@ -92,7 +93,7 @@ def build_facts(profile: Profile | None, context: Context, settings: RuleSetting
     }
     problems = len(context.problems_raised - SMALL_TALK)
     if profile is None:
-        return {**facts, "complexity": context.failed_attempts + problems,
+        return {**facts, "complexity": context.misunderstood + problems,
                 "repeat_issue": False}  # fmt: skip
     today = now.date()
     naive_now = _naive_utc(now)
@@ -124,7 +125,7 @@ def build_facts(profile: Profile | None, context: Context, settings: RuleSetting
         "persona": profile.persona,
         "churn_risk": profile.churn_risk,
         "churn_band": churn_band(profile.churn_risk, settings),
-        "complexity": context.failed_attempts + problems + profile.open_tickets,
+        "complexity": context.misunderstood + problems + profile.open_tickets,
         "repeat_issue": topic is not None and any(
             t.category == topic and recent <= t.created_at < started
             for t in profile.recent_tickets),

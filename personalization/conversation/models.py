@@ -14,14 +14,15 @@ class LiveModels:
     def __init__(self, folder: Path | str) -> None:
         self.folder = Path(folder)
         self._lock = threading.Lock()
-        self._stamp: float | None = None
+        self._stamp: tuple[int, int] | None = None
         self._models = None
         self.problem: str | None = None
 
     def get(self):
         """The current Models, or None (then `problem` says why)."""
         try:
-            stamp = (self.folder / "metadata.json").stat().st_mtime
+            found = (self.folder / "metadata.json").stat()
+            stamp = (found.st_mtime_ns, found.st_size)
         except OSError:
             stamp = None
         if stamp == self._stamp and (self._models is not None or self.problem):
@@ -31,7 +32,7 @@ class LiveModels:
                 self._load(stamp)
         return self._models
 
-    def _load(self, stamp: float | None) -> None:
+    def _load(self, stamp: tuple[int, int] | None) -> None:
         # imported here: the models' libraries take seconds to import
         from personalization.training.artifacts import ArtifactError, load_models
 

@@ -56,8 +56,8 @@ FIELDS: dict[str, Field] = {
     "intent": Field(TEXT, "conversation", "intent of the latest message"),
     "intent_confidence": Field(NUMBER, "conversation", "classifier confidence, 0 to 1"),
     "failed_attempts": Field(NUMBER, "conversation", "misunderstood messages in a row"),
-    "complexity": Field(NUMBER, "conversation", "failed attempts + distinct problems raised "
-                        "in this conversation + open tickets"),
+    "complexity": Field(NUMBER, "conversation", "misunderstood messages + distinct problems "
+                        "raised in this conversation + open tickets"),
     "repeat_issue": Field(BOOL, "conversation", "a ticket on the same topic within "
                           "repeat_within_days"),
     "local_hour": Field(NUMBER, "conversation", "hour of day where the customer is, 0-23"),
