@@ -154,7 +154,8 @@ def test_a_handoff_records_the_route_and_the_reason_on_a_ticket(client, domain, 
 
 
 def test_a_visitors_handoff_records_nothing(client, domain, store):
-    run(client, domain, "action_handoff", tracker(domain, None, said("human", "contact_human_agent")))
+    visitor = tracker(domain, None, said("human", "contact_human_agent"))
+    run(client, domain, "action_handoff", visitor)
     with store.engine.connect() as conn:
         assert conn.execute(select(t.tickets).where(t.tickets.c.route.isnot(None))).all() == []
 
