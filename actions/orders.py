@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
@@ -12,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.context import session_metadata
-from actions.runtime import runtime
+from actions.runtime import read, runtime
 from personalization.conversation.orders import order_stage, order_words
 from personalization.store.commerce import customer_order, product_names
 
@@ -50,6 +49,6 @@ class ActionAnswerOrder(Action):
         if not order_id:
             dispatcher.utter_message(response=GENERIC)
             return []
-        response, variables = await asyncio.to_thread(look_up, tracker, str(order_id))
+        response, variables = await read(look_up, tracker, str(order_id))
         dispatcher.utter_message(response=response, **variables)
         return []

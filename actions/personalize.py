@@ -8,7 +8,6 @@ on the message: the confidence gate, route, offer, hand-off trigger and support 
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -16,7 +15,7 @@ from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.context import METADATA_SLOT, conversation_context, session_metadata
-from actions.runtime import runtime
+from actions.runtime import read, runtime
 from personalization.conversation.decision import SLOTS
 from personalization.conversation.facts import Context
 
@@ -38,9 +37,10 @@ class ActionSessionStart(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:  # fmt: skip
         metadata = session_metadata(tracker)
-        context = conversation_context(tracker, metadata)
-        decision = await asyncio.to_thread(_decide, tracker, metadata, Context(
-            channel=context.channel, timezone=context.timezone))  # fmt: skip
+        zone = metadata.get("timezone")
+        decision = await read(_decide, tracker, metadata, Context(
+            channel=tracker.get_latest_input_channel(),
+            timezone=zone if isinstance(zone, str) else None))  # fmt: skip
         events: list[EventType] = [SessionStarted()]
         carry = (domain.get("session_config") or {}).get("carry_over_slots_to_new_session")
         if carry:
@@ -60,8 +60,8 @@ class ActionPersonalize(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:  # fmt: skip
         metadata = session_metadata(tracker)
-        decision = await asyncio.to_thread(_decide, tracker, metadata,
-                                           conversation_context(tracker, metadata))  # fmt: skip
+        decision = await read(_decide, tracker, metadata,
+                              conversation_context(tracker, metadata))  # fmt: skip
         if decision.slots["known_customer"] and not tracker.get_slot("known_customer"):
             # identified only now (the session started without metadata): set everything
             return [SlotSet(METADATA_SLOT, metadata),

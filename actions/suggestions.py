@@ -19,7 +19,7 @@ RESPONSES = {PERSONAL: "utter_suggest_personal", POPULAR: "utter_suggest_popular
 def _suggestions(tracker: Tracker):
     rt = runtime()
     identity = rt.personalizer.identify(session_metadata(tracker), tracker.sender_id)
-    profile, _ = rt.personalizer.load_profile(identity)
+    profile, _ = rt.personalizer.load_profile(identity, orders=True)
     if profile is not None and tracker.get_slot("personalized") is False:
         profile = None  # the confidence gate (or a rule) said: nothing personal now
     return suggest(rt.recommender(), rt.store, profile)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -50,6 +51,14 @@ def churn_band(risk: float | None, settings: RuleSettings) -> str | None:
         "medium" if risk >= settings.churn_medium else "low")
 
 
+@lru_cache(maxsize=1024)
+def _zone(name: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
 def customer_zone(context: Context, profile: Profile | None, settings: RuleSettings) -> ZoneInfo:
     """The customer's time zone: the widget's, the CRM's, their country's, or support's."""
     candidates = [context.timezone]
@@ -58,17 +67,15 @@ def customer_zone(context: Context, profile: Profile | None, settings: RuleSetti
         zones = pytz.country_timezones.get((profile.country or "").upper()) or []
         candidates.extend(zones[:1])
     for name in (*candidates, settings.support_hours.timezone):
-        if isinstance(name, str) and name:
-            try:
-                return ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                continue
+        zone = _zone(name) if isinstance(name, str) and 0 < len(name) < 64 else None
+        if zone is not None:
+            return zone
     return ZoneInfo("UTC")
 
 
 def within_support_hours(now: datetime, settings: RuleSettings) -> tuple[bool, str]:
     hours = settings.support_hours
-    local = now.astimezone(ZoneInfo(hours.timezone))
+    local = now.astimezone(_zone(hours.timezone))
     day = WEEKDAYS[local.weekday()]
     span = hours.days.get(day)
     return bool(span and span[0] <= local.time() <= span[1]), day

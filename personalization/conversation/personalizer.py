@@ -33,11 +33,13 @@ class Personalizer:
     def identify(self, metadata: Mapping[str, Any] | None, sender_id: str | None) -> Identity:
         return identify(metadata, sender_id, self.secret)
 
-    def load_profile(self, identity: Identity) -> tuple[Profile | None, list[str]]:
+    def load_profile(self, identity: Identity,
+                     orders: bool = False) -> tuple[Profile | None, list[str]]:  # fmt: skip
+        """The verified customer's profile (decisions do not need the recent orders)."""
         if not identity.verified or self.store is None:
             return None, []
         try:
-            return self.store.profile(identity.customer_id), []
+            return self.store.profile(identity.customer_id, orders), []
         except (SQLAlchemyError, OSError) as error:
             problem = f"profile store unreachable ({type(error).__name__}): default answers"
             log.warning("%s; %s", problem, str(error).splitlines()[0] if str(error) else "")

@@ -31,15 +31,17 @@ class Because:
 
 def evaluate(ruleset: RuleSet, facts: Mapping[str, Any]) -> tuple[dict[str, Any], list[Because]]:
     decided: dict[str, Because] = {}
+    view = {**facts, **ruleset.defaults}  # facts, and each outcome as decided so far
     for rule in ruleset.rules:
         if all(outcome in decided for outcome in rule.then):
             continue  # nothing left for it to decide
-        view = {**facts, **ruleset.defaults, **{k: b.value for k, b in decided.items()}}
         if not rule.when.holds(view):
             continue
-        inputs = {name: view.get(name) for name in rule.when.fields()}
+        inputs = {name: view.get(name) for name in rule.reads}
         for outcome, value in rule.then.items():
-            decided.setdefault(outcome, Because(outcome, value, f"rule: {rule.name}", inputs))
+            if outcome not in decided:
+                decided[outcome] = Because(outcome, value, f"rule: {rule.name}", inputs)
+                view[outcome] = value
     outcomes = dict(ruleset.defaults)
     reasons = []
     for outcome, default in ruleset.defaults.items():

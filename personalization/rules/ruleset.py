@@ -54,6 +54,7 @@ class Rule:
     when: Any  # a condition (conditions.Test / AllOf / AnyOf / NoneOf)
     then: dict[str, Any]
     line: int
+    reads: tuple[str, ...] = ()  # the fields `when` looks at, for the explanation
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,7 @@ class _Checker:
                       f"rule {name!r} needs 'then:' with at least one outcome")  # fmt: skip
             then = {}
         return Rule(name.strip(), when, self.outcomes(then, (*path, "then")),
-                    self.doc.line(path))  # fmt: skip
+                    self.doc.line(path), tuple(sorted(when.fields())))  # fmt: skip
 
     def condition(self, raw: Any, path: tuple) -> Any:
         """A mapping (all of its entries hold) of field tests and all/any/none lists."""

@@ -11,10 +11,10 @@ from contextlib import contextmanager
 
 from sqlalchemy.engine import Connection, Engine
 
-from personalization.store.customers import load_profile
 from personalization.store.engine import create_engine
 from personalization.store.migrate import current_revision, head_revision
 from personalization.store.profile import Profile
+from personalization.store.profile_read import load_profile, read_profile
 
 
 class StoreNotReady(RuntimeError):
@@ -56,9 +56,16 @@ class Store:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
             yield conn
 
-    def profile(self, customer_id: str) -> Profile | None:
-        with self.engine.connect() as conn:
-            return load_profile(conn, customer_id)
+    def profile(self, customer_id: str, orders: bool = True) -> Profile | None:
+        """The customer's profile (`orders=False`: without the recent orders)."""
+        if orders:
+            with self.engine.connect() as conn:
+                return load_profile(conn, customer_id)
+        raw = self.engine.raw_connection()  # the per-message read: no Connection wrapper
+        try:
+            return read_profile(raw, self.engine.dialect, customer_id)
+        finally:
+            raw.close()  # back to the pool, rolled back
 
     def dispose(self) -> None:
         self.engine.dispose()

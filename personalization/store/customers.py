@@ -1,4 +1,4 @@
-"""Customers, their preferences and model scores; the full-profile read."""
+"""Customers, their preferences and model scores (the full-profile read: profile_read.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from personalization.store import schema as t
-from personalization.store.profile import OrderSummary, Profile, TicketSummary
 from personalization.store.sql import (
     UpsertCounts,
     chunks,
@@ -23,7 +22,6 @@ CUSTOMER_FIELDS = (
 )  # fmt: skip
 PREFERENCE_FIELDS = ("tone", "language", "product_interests")
 SCORE_FIELDS = ("segment", "persona", "churn_risk", "model_version", "computed_at")
-RECENT = 5
 
 
 def upsert_customers(conn: Connection, rows: list[dict]) -> UpsertCounts:
@@ -88,73 +86,3 @@ def customer_count(conn: Connection) -> int:
 def customer_exists(conn: Connection, customer_id: str) -> bool:
     query = select(t.customers.c.customer_id).where(t.customers.c.customer_id == customer_id)
     return conn.execute(query).first() is not None
-
-
-def load_profile(conn: Connection, customer_id: str) -> Profile | None:
-    """Everything about one customer, each part read by its customer_id index."""
-    c, p, s, h = t.customers, t.preferences, t.scores, t.interaction_history
-    o, k = t.orders, t.tickets
-    mine = o.c.customer_id == c.c.customer_id
-    order_count = select(func.count()).where(mine).scalar_subquery()
-    lifetime_value = select(func.sum(o.c.total)).where(mine).scalar_subquery()
-    open_tickets = (select(func.count())
-                    .where(k.c.customer_id == c.c.customer_id, k.c.resolved_at.is_(None))
-                    .scalar_subquery())  # fmt: skip
-    row = conn.execute(
-        select(c, p.c.tone, p.c.language.label("preferred_language"), p.c.product_interests,
-               s.c.segment, s.c.persona, s.c.churn_risk, s.c.model_version,
-               s.c.computed_at.label("scored_at"), h.c.last_interaction_at, h.c.conversations,
-               h.c.requests_by_intent, h.c.escalations, h.c.fallbacks,
-               order_count.label("order_count"), lifetime_value.label("lifetime_value"),
-               open_tickets.label("open_tickets"))
-        .select_from(c.outerjoin(p).outerjoin(s).outerjoin(h))
-        .where(c.c.customer_id == customer_id)
-    ).mappings().first()  # fmt: skip
-    if row is None:
-        return None
-    fields = {k: v for k, v in row.items() if k not in ("created_at", "updated_at", "churned")}
-    fields["product_interests"] = tuple(fields["product_interests"] or ())
-    fields["requests_by_intent"] = fields["requests_by_intent"] or {}
-    fields["attributes"] = fields["attributes"] or {}
-    for counter in ("conversations", "escalations", "fallbacks"):
-        fields[counter] = fields[counter] or 0
-    fields["lifetime_value"] = float(fields["lifetime_value"] or 0)
-    return Profile(
-        **fields,
-        recent_orders=_recent_orders(conn, customer_id),
-        recent_tickets=_recent_tickets(conn, customer_id),
-        consent={r.purpose: r.granted for r in conn.execute(
-            select(t.consent_state).where(t.consent_state.c.customer_id == customer_id))},
-    )  # fmt: skip
-
-
-def _recent_orders(conn: Connection, customer_id: str) -> tuple[OrderSummary, ...]:
-    o = t.orders
-    orders = conn.execute(
-        select(o.c.order_id, o.c.status, o.c.total, o.c.currency, o.c.placed_at)
-        .where(o.c.customer_id == customer_id)
-        .order_by(o.c.placed_at.desc())
-        .limit(RECENT)
-    ).all()
-    items: dict[str, list[tuple[str, int]]] = {r.order_id: [] for r in orders}
-    if orders:
-        i = t.order_items
-        for r in conn.execute(select(i).where(i.c.order_id.in_(list(items)))):
-            items[r.order_id].append((r.product_id, r.quantity))
-    return tuple(
-        OrderSummary(r.order_id, r.status, float(r.total) if r.total is not None else None,
-                     r.currency, r.placed_at, tuple(sorted(items[r.order_id])))
-        for r in orders
-    )  # fmt: skip
-
-
-def _recent_tickets(conn: Connection, customer_id: str) -> tuple[TicketSummary, ...]:
-    k = t.tickets
-    rows = conn.execute(
-        select(k.c.ticket_id, k.c.category, k.c.created_at, k.c.resolved_at, k.c.escalated,
-               k.c.csat)
-        .where(k.c.customer_id == customer_id)
-        .order_by(k.c.created_at.desc())
-        .limit(RECENT)
-    ).all()  # fmt: skip
-    return tuple(TicketSummary(*r) for r in rows)
