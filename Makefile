@@ -29,7 +29,7 @@ help:
 	@echo "make demo-db   create var/profiles.db and fill it with a synthetic shop (if empty)"
 	@echo "make customer-models  train and score segments, churn, recommender (if stale)"
 	@echo "make actions   start only the action server"
-	@echo "make validate  check data and domain (rasa data validate --fail-on-warnings)"
+	@echo "make validate  check data, domain and personalization.yml"
 	@echo "make test-stories  only the test stories (rasa test core)"
 	@echo "make crossval  5-fold cross-validated intent report (results/crossval/)"
 	@echo "make lint      ruff"
@@ -60,9 +60,11 @@ $(MODEL): $(TRAINING_INPUTS) | $(STAMP)
 	$(RASA) train --fixed-model-name brightcart --out models
 	@touch $@
 
-# Local demos only (README): a demo write key for the event API and a demo hash key.
+# Local demos only (README): a demo write key for the event API, a demo hash key and a demo
+# identity secret (the terminal chat signs the chosen customer's id with it).
 run shell demo-db customer-models: export EVENTS_WRITE_KEYS ?= demo-write-key
 run shell demo-db customer-models: export PERSONALIZATION_HASH_KEY ?= demo-hash-key-for-local-use-only
+run shell: export PERSONALIZATION_IDENTITY_SECRET ?= demo-identity-secret-for-local-use-only
 
 run: $(MODEL) customer-models
 	$(PY) -m scripts.stack --model $(MODEL)
@@ -83,6 +85,7 @@ actions: $(STAMP)
 
 validate: $(STAMP)
 	$(RASA) data validate --fail-on-warnings
+	$(PY) -m personalization rules check
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

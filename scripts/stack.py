@@ -7,7 +7,6 @@ functions with their own ports and endpoints.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import signal
 import socket
@@ -17,7 +16,6 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,14 +124,27 @@ def stop(services: list[Service], grace: float = 10.0) -> None:
 
 
 def _terminal_chat(rasa_url: str) -> None:
-    from rasa.core.channels.console import record_messages
+    """Chat in this terminal, as a customer of the profile store or a visitor."""
+    from sqlalchemy.exc import SQLAlchemyError
 
-    sender = f"terminal-{uuid.uuid4().hex[:8]}"
-    try:
-        asyncio.run(record_messages(sender, server_url=rasa_url, max_message_limit=None))
-    except AttributeError:
-        # Rasa's console client fails this way when Ctrl-C cancels a button question.
-        pass
+    from personalization.settings import Settings
+    from personalization.store import Store
+    from personalization.store.customers import example_customers
+    from scripts.chat import chat, choose_customer
+
+    settings = Settings.from_env()
+    examples = []
+    if settings.identity_secret:
+        try:
+            store = Store.from_url(settings.db_url, check_schema=False)
+            with store.engine.connect() as conn:
+                examples = example_customers(conn)
+            store.dispose()
+        except SQLAlchemyError as error:
+            print(f"(no customers to chat as: {type(error).__name__})")
+    else:
+        print("PERSONALIZATION_IDENTITY_SECRET is not set: you chat as an anonymous visitor.")
+    chat(rasa_url, choose_customer(examples), settings.identity_secret)
 
 
 def action_port_of(endpoints: Path) -> int:
@@ -213,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Rasa server ready: http://localhost:{args.rasa_port}/webhooks/rest/webhook")
         _terminal_chat(f"http://localhost:{args.rasa_port}")
         return 0
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, EOFError):
         return 0
     except (RuntimeError, TimeoutError) as error:
         print(error, file=sys.stderr)

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from personalization.rules import RulesError, evaluate, load_rules, parse_rules
+from personalization.rules import FIELDS, OUTCOMES, RulesError, evaluate, load_rules, parse_rules
 from tests.trackers import ROOT
 
 MINIMAL = "version: 1\nrules: []\n"
@@ -165,3 +165,11 @@ def test_rules_check_command_exit_codes_and_messages(tmp_path):
     failed = subprocess.run([*command, str(bad)], capture_output=True, text=True, cwd=ROOT)
     assert failed.returncode == 1
     assert f"{bad}, line 4: unknown field 'churn_rsk'" in failed.stderr
+
+
+def test_the_reference_lists_every_field_outcome_and_operator():
+    from personalization.rules.conditions import OPERATORS
+
+    reference = (ROOT / "docs" / "personalization.md").read_text()
+    missing = [name for name in (*FIELDS, *OUTCOMES, *OPERATORS) if f"`{name}`" not in reference]
+    assert missing == []

@@ -5,14 +5,17 @@ from __future__ import annotations
 import os
 import pty
 import select
+import signal
 import socket
 import subprocess
 import sys
 import time
 
-from personalization.store import migrate
+from personalization.store import Store, migrate
+from personalization.store.sql import utcnow
 from scripts.stack import action_port_of
-from tests.conftest import MODEL, endpoints_for_test, free_port
+from tests import shop
+from tests.conftest import MODEL, endpoints_for_test, free_port, open_all_hours
 from tests.trackers import ROOT
 
 
@@ -45,8 +48,13 @@ def test_terminal_chat_and_ctrl_c(tmp_path):
     endpoints = endpoints_for_test(tmp_path, action_port)
     profiles = f"sqlite:///{tmp_path / 'profiles.db'}"
     migrate.upgrade(profiles)
+    shop.fill(Store.from_url(profiles), now=utcnow())
+    rules = tmp_path / "rules.yml"
+    rules.write_text(open_all_hours(ROOT / "personalization.yml"))
     env = {**os.environ, "PERSONALIZATION_DB_URL": profiles, "EVENTS_WRITE_KEYS": "k",
-           "PERSONALIZATION_HASH_KEY": "terminal-test-hash-key"}  # fmt: skip
+           "PERSONALIZATION_HASH_KEY": "terminal-test-hash-key",
+           "PERSONALIZATION_IDENTITY_SECRET": shop.SECRET.decode(),
+           "PERSONALIZATION_RULES": str(rules)}  # fmt: skip
     main, terminal = pty.openpty()
     process = subprocess.Popen(
         [sys.executable, "-m", "scripts.stack", "--model", str(MODEL), "--rasa-port",
@@ -57,11 +65,17 @@ def test_terminal_chat_and_ctrl_c(tmp_path):
     )  # fmt: skip
     os.close(terminal)
     try:
-        read_until(main, "Your input", timeout=300)
+        menu = read_until(main, "Choose a number", timeout=300)
+        assert "1) Margaret Smith (C-VIP): VIP (gold loyalty)" in menu
+        os.write(main, b"1\r")  # chat as the VIP customer
+        read_until(main, "You:", timeout=30)
         os.write(main, b"hello there\r")
-        read_until(main, "I'm Brightcart's support assistant", timeout=60)
-        read_until(main, "Your input", timeout=30)  # the prompt reads keys again
-        os.write(main, b"\x03")  # Ctrl-C
+        read_until(main, "Margaret Smith", timeout=60)  # greeted formally, by name
+        os.write(main, b"can I talk to a person\r")
+        answer = read_until(main, "dedicated account manager", timeout=60)
+        if "You:" not in answer.split("dedicated account manager")[-1]:
+            read_until(main, "You:", timeout=30)  # the prompt reads keys again
+        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: the terminal signals its foreground group
         read_until(main, "Stopping the servers", timeout=30)
         assert process.wait(timeout=60) == 0
     finally:

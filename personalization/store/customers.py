@@ -86,3 +86,30 @@ def customer_count(conn: Connection) -> int:
 def customer_exists(conn: Connection, customer_id: str) -> bool:
     query = select(t.customers.c.customer_id).where(t.customers.c.customer_id == customer_id)
     return conn.execute(query).first() is not None
+
+
+def example_customers(conn: Connection) -> list[tuple[str, str, str]]:
+    """(customer_id, name, why) for demos: a gold customer, the newest sign-up, the highest
+    churn risk and a customer back after a long silence, where the store has them."""
+    c, s, h = t.customers, t.scores, t.interaction_history
+    picks = [
+        ("VIP (gold loyalty)", select(c.c.customer_id, c.c.name)
+         .where(c.c.loyalty_status == "gold").order_by(c.c.customer_id)),
+        ("new customer", select(c.c.customer_id, c.c.name)
+         .where(c.c.signup_date.isnot(None))
+         .order_by(c.c.signup_date.desc(), c.c.customer_id)),
+        ("highest churn risk", select(c.c.customer_id, c.c.name).join(s)
+         .where(s.c.churn_risk.isnot(None)).order_by(s.c.churn_risk.desc(), c.c.customer_id)),
+        ("back after a long silence", select(c.c.customer_id, c.c.name).join(h)
+         .where(h.c.last_interaction_at.isnot(None))
+         .order_by(h.c.last_interaction_at, c.c.customer_id)),
+    ]  # fmt: skip
+    found, seen = [], set()
+    for why, query in picks:
+        if seen:
+            query = query.where(c.c.customer_id.notin_(seen))
+        row = conn.execute(query.limit(1)).first()
+        if row is not None:
+            found.append((row.customer_id, row.name or row.customer_id, why))
+            seen.add(row.customer_id)
+    return found
