@@ -1,4 +1,4 @@
-"""Answers about one order, from the customer's own orders only."""
+"""Answers about orders and invoices, from the customer's own orders only."""
 
 from __future__ import annotations
 
@@ -50,5 +50,37 @@ class ActionAnswerOrder(Action):
             dispatcher.utter_message(response=GENERIC)
             return []
         response, variables = await read(look_up, tracker, str(order_id))
+        dispatcher.utter_message(response=response, **variables)
+        return []
+
+
+def invoice_answer(tracker: Tracker, intent: str) -> tuple[str, dict[str, str]]:
+    """The latest orders' invoices for a verified customer; else the general answer."""
+    general = "utter_check_invoice" if intent == "check_invoice" else "utter_get_invoice"
+    if tracker.get_slot("invoice_id"):
+        return general, {}  # a number we do not keep: the general answer names it
+    rt = runtime()
+    identity = rt.personalizer.identify(session_metadata(tracker), tracker.sender_id)
+    profile, _ = rt.personalizer.load_profile(identity, orders=True)
+    if profile is None or not profile.recent_orders:
+        return general, {}
+    latest = profile.recent_orders[0]
+    words = order_words(latest, {})
+    if intent != "check_invoice":
+        return "utter_invoice_latest", {"order_id": latest.order_id, **words}
+    listed = "; ".join(f"{o.order_id} of {order_words(o, {})['order_date']} "
+                       f"({order_words(o, {})['order_total']})"
+                       for o in profile.recent_orders[:3])  # fmt: skip
+    return "utter_invoices_recent", {"orders": listed}
+
+
+class ActionAnswerInvoice(Action):
+    def name(self) -> str:
+        return "action_answer_invoice"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:  # fmt: skip
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name") or ""
+        response, variables = await read(invoice_answer, tracker, intent)
         dispatcher.utter_message(response=response, **variables)
         return []

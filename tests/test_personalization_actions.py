@@ -203,3 +203,19 @@ def test_the_action_server_refuses_to_start_with_a_broken_rules_file(tmp_path):
     assert started.returncode == 78
     assert "cannot start: the personalization rules file has problems" in started.stderr
     assert f"{bad}, line 4: unknown field 'churn_rsk'" in started.stderr
+
+
+def test_invoice_questions_name_the_customers_own_latest_orders(client, domain):
+    _, latest = run(client, domain, "action_answer_invoice",
+                    tracker(domain, shop.VIP, said("send me my invoice", "get_invoice")))
+    assert latest[0]["response"] == "utter_invoice_latest"
+    assert (latest[0]["order_id"], latest[0]["order_total"]) == ("10000002", "€78.00")
+    _, recent = run(client, domain, "action_answer_invoice",
+                    tracker(domain, shop.VIP, said("where are my bills", "check_invoice")))
+    assert recent[0]["response"] == "utter_invoices_recent"
+    assert recent[0]["orders"].startswith("10000002 of ") and "10000001 of " in recent[0]["orders"]
+    for who, intent, general in ((None, "get_invoice", "utter_get_invoice"),
+                                 (shop.NEW, "check_invoice", "utter_check_invoice")):
+        _, answer = run(client, domain, "action_answer_invoice",
+                        tracker(domain, who, said("invoice?", intent)))
+        assert answer[0]["response"] == general and "orders" not in answer[0]

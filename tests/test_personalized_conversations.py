@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from personalization.store import schema as t
+from personalization.store.customers import set_preferences, upsert_customers
 from tests import shop
 from tests.replies import conversation, default, responses, texts
 
@@ -117,3 +118,14 @@ def test_a_restart_loads_the_profile_again(assistant):
     assistant.say(me, "/restart", shop.metadata(shop.VIP))
     again = texts(assistant.say(me, "hi", shop.metadata(shop.VIP)))
     assert "Margaret Smith" in again[0]
+
+
+def test_text_from_a_customer_is_never_a_template(assistant):
+    """Names and other customer text reach answers as values, never as templates."""
+    name = "Ada {first_name} {order_id} {{x}} %s {0}"
+    with assistant.store.begin() as conn:
+        upsert_customers(conn, [{"customer_id": "C-BRACES", "name": name}])
+        set_preferences(conn, "C-BRACES", tone="formal")
+    _, said = chat(assistant, "C-BRACES", ["hello"])
+    formal = {text.replace("{full_name}", name) for text in variants("utter_greet")[2:6]}
+    assert len(said[0]) == 1 and said[0][0] in formal

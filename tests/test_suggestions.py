@@ -5,7 +5,7 @@ import shutil
 
 from personalization.conversation.models import LiveModels
 from personalization.conversation.suggestions import NONE, PERSONAL, POPULAR, suggest
-from personalization.store.customers import upsert_customers
+from personalization.store.profile import Profile
 
 
 def a_buyer(store):
@@ -31,9 +31,7 @@ def test_a_known_customer_gets_suggestions_based_on_their_interest(trained):
 
 def test_new_customers_and_visitors_get_popular_products(trained):
     store, _, models, _ = trained
-    with store.begin() as conn:
-        upsert_customers(conn, [{"customer_id": "BRAND-NEW"}])
-    newcomer = suggest(models.recommender, store, store.profile("BRAND-NEW"))
+    newcomer = suggest(models.recommender, store, Profile("BRAND-NEW"))  # signed up just now
     visitor = suggest(models.recommender, store, None)
     assert newcomer.kind == visitor.kind == POPULAR
     assert newcomer.products == visitor.products and newcomer.interest is None
