@@ -48,12 +48,28 @@ def handoff_reason(tracker: Tracker) -> str:
     if tracker.get_slot("handoff"):
         trigger = decision.because("handoff")
         parts.append(f"trigger: {trigger.source}" if trigger else "trigger")
+    elif _last_offer(tracker) == "utter_offer_human":
+        parts.append("the customer accepted the offer of a person "
+                     f"({decision.facts.get('complexity', 0)} complexity)")
     else:
         parts.append("the customer asked for a person")
     route = decision.because("route")
     if route:
         parts.append(str(route))
     return "; ".join(parts)
+
+
+def _last_offer(tracker: Tracker) -> str | None:
+    """The response the assistant sent last before the customer's latest message."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_user:
+                return None
+            seen_user = True
+        elif seen_user and event.get("event") == "bot":
+            return (event.get("metadata") or {}).get("utter_action")
+    return None
 
 
 class ActionHandoff(Action):

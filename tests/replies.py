@@ -15,14 +15,15 @@ def responses() -> dict:
     return yaml.safe_load((ROOT / "domain.yml").read_text())["responses"]
 
 
-def variations(response: str, **slots: str) -> set[str]:
-    """Every text the domain allows for `response`, with slot placeholders filled."""
-    texts = set()
+def variations(response: str, **slots: str) -> list[str]:
+    """Every text the domain allows for `response`, in domain order, with the given slot
+    placeholders filled."""
+    texts = []
     for variation in responses()[response]:
         text = variation["text"]
         for name, value in slots.items():
             text = text.replace("{" + name + "}", value)
-        texts.add(text)
+        texts.append(text)
     return texts
 
 

@@ -12,6 +12,7 @@ from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
+    BotUttered,
     Event,
     SessionStarted,
     SlotSet,
@@ -219,3 +220,18 @@ def test_invoice_questions_name_the_customers_own_latest_orders(client, domain):
         _, answer = run(client, domain, "action_answer_invoice",
                         tracker(domain, who, said("invoice?", intent)))
         assert answer[0]["response"] == general and "orders" not in answer[0]
+
+
+def test_an_accepted_offer_of_a_person_is_the_reason_on_the_ticket(client, domain, store):
+    state = tracker(domain, shop.VIP, said("blub", "nlu_fallback", 0.3),
+                    BotUttered("Could you say it in other words?",
+                               metadata={"utter_action": "utter_ask_rephrase"}),
+                    ActionExecuted("action_listen"), said("blab", "nlu_fallback", 0.3),
+                    BotUttered("Would you like a person?",
+                               metadata={"utter_action": "utter_offer_human"}),
+                    ActionExecuted("action_listen"), said("yes", "affirm"),
+                    SlotSet("route", "vip_agent"))  # fmt: skip
+    run(client, domain, "action_handoff", state)
+    [ticket] = tickets(store, shop.VIP)
+    assert ticket.route == "vip_agent"
+    assert ticket.reason.startswith("the customer accepted the offer of a person")

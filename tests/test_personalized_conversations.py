@@ -10,20 +10,9 @@ from sqlalchemy import select
 from personalization.store import schema as t
 from personalization.store.customers import set_preferences, upsert_customers
 from tests import shop
-from tests.replies import conversation, default, responses, texts
+from tests.replies import conversation, default, responses, texts, variations
 
 CAST = {"vip": shop.VIP, "new": shop.NEW, "leaving": shop.LEAVING, "visitor": None}
-
-
-def variants(response: str, **slots: str) -> list[str]:
-    """Each variation's text with the given slots filled in, in domain order."""
-    out = []
-    for variation in responses()[response]:
-        text = variation["text"]
-        for name, value in slots.items():
-            text = text.replace("{" + name + "}", value)
-        out.append(text)
-    return out
 
 
 def chat(assistant, who: str | None, messages: list[str], metadata: dict | None = None):
@@ -49,11 +38,11 @@ def replies(assistant):
 
 def test_each_customer_is_greeted_in_their_tone_and_by_name(replies):
     vip, new, leaving, visitor = (replies[k][0] for k in CAST)
-    formal = set(variants("utter_greet", full_name="Margaret Smith")[2:6])
+    formal = set(variations("utter_greet", full_name="Margaret Smith")[2:6])
     assert len(vip) == 1 and vip[0] in formal
-    casual_anna = set(variants("utter_greet", first_name="Anna")[6:10])
+    casual_anna = set(variations("utter_greet", first_name="Anna")[6:10])
     assert len(new) == 1 and new[0] in casual_anna
-    assert leaving[0] in set(variants("utter_greet", first_name="Tom")[6:10])
+    assert leaving[0] in set(variations("utter_greet", first_name="Tom")[6:10])
     assert visitor == [default("utter_greet")]
 
 
@@ -74,9 +63,9 @@ def test_each_customer_hears_about_their_own_orders_only(replies):
 
 def test_each_customer_is_routed_to_their_own_team(replies, assistant):
     vip, new, leaving, visitor = (replies[k][2] for k in CAST)
-    assert vip == [variants("utter_handoff_vip_agent", full_name="Margaret Smith")[0]]
-    assert new == [variants("utter_handoff_onboarding", first_name="Anna")[1]]
-    assert leaving == [variants("utter_handoff_escalation", first_name="Tom")[1]]
+    assert vip == [variations("utter_handoff_vip_agent", full_name="Margaret Smith")[0]]
+    assert new == [variations("utter_handoff_onboarding", first_name="Anna")[1]]
+    assert leaving == [variations("utter_handoff_escalation", first_name="Tom")[1]]
     assert visitor == [default("utter_handoff_standard")]
     routes = {c: [r.route for r in handoff_tickets(assistant, c)]
               for c in (shop.VIP, shop.NEW, shop.LEAVING)}  # fmt: skip
@@ -89,10 +78,10 @@ def test_each_customer_is_routed_to_their_own_team(replies, assistant):
 
 def test_a_customer_likely_to_leave_hears_an_offer_before_closing_the_account(assistant):
     _, declined = chat(assistant, shop.LEAVING, ["please close my account", "no thanks"])
-    assert declined[0] == [variants("utter_retention_offer_account", first_name="Tom")[1]]
+    assert declined[0] == [variations("utter_retention_offer_account", first_name="Tom")[1]]
     assert declined[1] == [default("utter_delete_account")]
     _, accepted = chat(assistant, shop.LEAVING, ["please close my account", "yes"])
-    assert accepted[1] == [variants("utter_retention_accepted", first_name="Tom")[0]]
+    assert accepted[1] == [variations("utter_retention_accepted", first_name="Tom")[0]]
     assert any("accepted the retention offer" in (r.reason or "")
                for r in handoff_tickets(assistant, shop.LEAVING))  # fmt: skip
     _, others = chat(assistant, shop.NEW, ["please close my account"])
@@ -109,7 +98,7 @@ def test_a_forged_signature_is_an_anonymous_visitor(assistant):
 
 def test_a_customer_back_after_a_long_absence_is_welcomed_back(assistant):
     _, said = chat(assistant, shop.AWAY, ["hi"])
-    assert said[0] == [variants("utter_greet", first_name="Sofia")[1]]
+    assert said[0] == [variations("utter_greet", first_name="Sofia")[1]]
 
 
 def test_a_restart_loads_the_profile_again(assistant):
@@ -127,5 +116,5 @@ def test_text_from_a_customer_is_never_a_template(assistant):
         upsert_customers(conn, [{"customer_id": "C-BRACES", "name": name}])
         set_preferences(conn, "C-BRACES", tone="formal")
     _, said = chat(assistant, "C-BRACES", ["hello"])
-    formal = {text.replace("{full_name}", name) for text in variants("utter_greet")[2:6]}
+    formal = {text.replace("{full_name}", name) for text in variations("utter_greet")[2:6]}
     assert len(said[0]) == 1 and said[0][0] in formal

@@ -20,10 +20,9 @@ from personalization.store.profile import Profile
 
 log = logging.getLogger(__name__)
 
-PROFILE_SLOTS = {"account_tier": "account_tier", "churn_risk": "churn_risk",
-                 "churn_band": "churn_band", "segment": "segment", "persona": "persona",
-                 "language": "language", "new_customer": "new_customer",
-                 "returning_after_absence": "returning_after_absence"}  # fmt: skip
+# slots that carry a fact of the same name as it is
+FACT_SLOTS = ("account_tier", "churn_risk", "churn_band", "segment", "persona", "language",
+              "new_customer", "returning_after_absence")  # fmt: skip
 
 
 class Personalizer:
@@ -76,7 +75,7 @@ class Personalizer:
             "handoff": bool(outcomes["handoff"]),
             "agents_available": facts["within_support_hours"],
             "part_of_day": facts["part_of_day"],
-            **{slot: facts.get(fact) for slot, fact in PROFILE_SLOTS.items()},
+            **{name: facts.get(name) for name in FACT_SLOTS},
         }
         if known and profile.churn_risk is not None:
             reasons.append(Because("churn_band", slots["churn_band"],
