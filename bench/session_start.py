@@ -10,6 +10,7 @@ HTTP, JSON and tracker parsing, so the ratio is what personalization adds.
     .venv/bin/python -m bench.session_start                        # 100k and 1M on SQLite
     .venv/bin/python -m bench.session_start --sizes 10000 --requests 1000
     .venv/bin/python -m bench.session_start --postgres
+    .venv/bin/python -m bench.session_start --keep /tmp/bench-stores   # reuse SQLite files
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +42,14 @@ from personalization.store import Store, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-identity-secret-not-for-production"
+
+
+def customer_ids(url: str) -> list[str]:
+    store = Store.from_url(url)
+    with store.engine.connect() as conn:
+        ids = list(conn.execute(text("SELECT customer_id FROM customers")).scalars())
+    store.dispose()
+    return ids
 
 
 def fill(url: str, size: int, seed: int) -> list[str]:
@@ -132,15 +142,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--postgres", nargs="?", const="postgresql://postgres@127.0.0.1:5432/test",
                         metavar="ADMIN_URL", help="use fresh PostgreSQL databases instead")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="keep the SQLite stores in DIR and reuse them in later runs")
     args = parser.parse_args(argv)
     warmup = max(100, args.requests // 10)
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for size in (int(s) for s in args.sizes.split(",")):
-            database = (postgres_database(args.postgres, size) if args.postgres
-                        else sqlite_database(Path(tmp), size))  # fmt: skip
+            kept = args.keep / f"profiles-{size}.db" if args.keep and not args.postgres else None
+            if kept is not None:
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                database = nullcontext(f"sqlite:///{kept}")
+            else:
+                database = (postgres_database(args.postgres, size) if args.postgres
+                            else sqlite_database(Path(tmp), size))  # fmt: skip
             with database as url:
-                ids = fill(url, size, args.seed)
+                reuse = kept is not None and kept.exists()  # (a run that was cut: delete it)
+                ids = customer_ids(url) if reuse else fill(url, size, args.seed)
                 bodies = payloads(ids, args.requests + warmup, args.seed)
                 port = free_port()
                 server = start_server(url, port, Path(tmp) / f"actions-{size}.log")
