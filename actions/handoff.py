@@ -59,6 +59,17 @@ def handoff_reason(tracker: Tracker) -> str:
     return "; ".join(parts)
 
 
+def record_handoff(tracker: Tracker) -> None:
+    """A ticket with the route and the reason (a callback outside support hours)."""
+    route = tracker.get_slot("route") or "standard"
+    available = tracker.get_slot("agents_available") is not False
+    reason = handoff_reason(tracker)
+    if not available:
+        reason = "callback requested outside support hours; " + reason
+    ticket = _record(tracker, route, reason, "chat" if available else "callback")
+    log.info("hand-off to %s (ticket %s): %s", route, ticket or "none", reason)
+
+
 def _last_offer(tracker: Tracker) -> str | None:
     """The response the assistant sent last before the customer's latest message."""
     seen_user = False
@@ -78,14 +89,7 @@ class ActionHandoff(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:  # fmt: skip
-        route = tracker.get_slot("route") or "standard"
-        available = tracker.get_slot("agents_available") is not False
-        reason = await asyncio.to_thread(handoff_reason, tracker)
-        if not available:
-            reason = "callback requested outside support hours; " + reason
-        ticket = await asyncio.to_thread(_record, tracker, route, reason,
-                                         "chat" if available else "callback")  # fmt: skip
-        log.info("hand-off to %s (ticket %s): %s", route, ticket or "none", reason)
+        await asyncio.to_thread(record_handoff, tracker)
         return [SlotSet("handoff", False)]
 
 

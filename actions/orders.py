@@ -65,12 +65,11 @@ def invoice_answer(tracker: Tracker, intent: str) -> tuple[str, dict[str, str]]:
     if profile is None or not profile.recent_orders:
         return general, {}
     latest = profile.recent_orders[0]
-    words = order_words(latest, {})
     if intent != "check_invoice":
-        return "utter_invoice_latest", {"order_id": latest.order_id, **words}
-    listed = "; ".join(f"{o.order_id} of {order_words(o, {})['order_date']} "
-                       f"({order_words(o, {})['order_total']})"
-                       for o in profile.recent_orders[:3])  # fmt: skip
+        return "utter_invoice_latest", {"order_id": latest.order_id, **order_words(latest, {})}
+    described = [(o.order_id, order_words(o, {})) for o in profile.recent_orders[:3]]
+    listed = "; ".join(f"{order_id} of {w['order_date']} ({w['order_total']})"
+                       for order_id, w in described)  # fmt: skip
     return "utter_invoices_recent", {"orders": listed}
 
 

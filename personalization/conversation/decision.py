@@ -22,10 +22,6 @@ class Decision:
     warnings: tuple[str, ...] = ()
 
     @property
-    def route(self) -> str:
-        return self.slots["route"]
-
-    @property
     def personalized(self) -> bool:
         return bool(self.slots["personalized"])
 
@@ -34,13 +30,3 @@ class Decision:
 
     def explanation(self) -> list[str]:
         return [str(b) for b in self.reasons] + [f"warning: {w}" for w in self.warnings]
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: for logs, tests and the web page's "why" panel."""
-        return {
-            "slots": self.slots,
-            "reasons": [{"outcome": b.outcome, "value": b.value, "source": b.source,
-                         "inputs": b.inputs} for b in self.reasons],  # fmt: skip
-            "facts": {k: v for k, v in self.facts.items() if not k.startswith("attributes.")},
-            "warnings": list(self.warnings),
-        }
