@@ -41,16 +41,25 @@ class ActionSessionStart(Action):
         decision = await read(_decide, tracker, metadata, Context(
             channel=tracker.get_latest_input_channel(),
             timezone=zone if isinstance(zone, str) else None))  # fmt: skip
-        events: list[EventType] = [SessionStarted()]
-        carry = (domain.get("session_config") or {}).get("carry_over_slots_to_new_session")
-        if carry:
-            events += [SlotSet(name, value) for name, value in tracker.slots.items()
-                       if value is not None and name not in NOT_CARRIED]  # fmt: skip
+        # SessionStarted resets every slot to its initial value: only the others are set
+        initial = {name: spec.get("initial_value")
+                   for name, spec in (domain.get("slots") or {}).items()}  # fmt: skip
+        values = {}
+        if (domain.get("session_config") or {}).get("carry_over_slots_to_new_session"):
+            values = {name: value for name, value in tracker.slots.items()
+                      if name not in NOT_CARRIED}  # fmt: skip
         if metadata:
-            events.append(SlotSet(METADATA_SLOT, metadata))
-        events += [SlotSet(name, decision.slots.get(name)) for name in SLOTS]
+            values[METADATA_SLOT] = metadata
+        values.update((name, decision.slots.get(name)) for name in SLOTS)
+        events: list[EventType] = [SessionStarted()]
+        events += [SlotSet(name, value) for name, value in values.items()
+                   if not _same(value, initial.get(name))]  # fmt: skip
         events.append(ActionExecuted("action_listen"))
         return events
+
+
+def _same(value: Any, initial: Any) -> bool:
+    return type(value) is type(initial) and value == initial
 
 
 class ActionPersonalize(Action):

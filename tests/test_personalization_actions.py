@@ -73,6 +73,14 @@ def run(client, domain, name, state) -> tuple[dict, list[dict]]:
     return slots, response.json["responses"]
 
 
+def after_session_start(domain, events: list[dict]) -> dict:
+    """The slots once Rasa applied the events: SessionStarted resets them to their initial
+    values, then the slot events set theirs."""
+    assert events[0]["event"] == "session_started"
+    return {**{slot.name: slot.initial_value for slot in domain.slots},
+            **{e["name"]: e["value"] for e in events if e["event"] == "slot"}}  # fmt: skip
+
+
 def tickets(store, customer):
     with store.engine.connect() as conn:
         return conn.execute(select(t.tickets).where(t.tickets.c.customer_id == customer,
@@ -87,7 +95,7 @@ def test_session_start_sets_the_profile_slots_for_a_verified_customer(client, do
     events = response.json["events"]
     assert events[0]["event"] == "session_started"
     assert (events[-1]["event"], events[-1]["name"]) == ("action", "action_listen")
-    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    slots = after_session_start(domain, events)
     assert slots["session_started_metadata"] == shop.metadata(shop.VIP)
     assert (slots["first_name"], slots["tone"], slots["route"], slots["vip"]) == (
         "Margaret", "formal", "vip_agent", True)
@@ -99,7 +107,7 @@ def test_session_start_without_a_valid_signature_sets_no_personal_data(client, d
         "customer_id": shop.VIP, "customer_signature": "0" * 64})], slots=domain.slots)
     payload = RemoteAction("action_session_start", None)._action_call_format(state, domain)
     _, response = client.post("/webhook", json=payload)
-    slots = {e["name"]: e["value"] for e in response.json["events"] if e["event"] == "slot"}
+    slots = after_session_start(domain, response.json["events"])
     assert slots["known_customer"] is False and slots["first_name"] is None
     assert slots["route"] == "standard" and slots["personalized"] is False
 

@@ -168,3 +168,18 @@ def test_an_unreachable_profile_store_gives_default_answers_and_a_warning(caplog
     assert not d.personalized and d.slots["route"] == "standard"
     assert "profile store unreachable" in d.warnings[0]
     assert "profile store unreachable" in caplog.text
+
+
+def test_a_read_that_fails_midway_gives_default_answers_and_the_next_read_recovers(
+        personalizer, store, caplog):  # fmt: skip
+    assert decide(personalizer, shop.VIP, "greet").personalized
+    with store.begin() as conn:  # the read's last statement now fails in the database
+        conn.exec_driver_sql("ALTER TABLE consent_state RENAME TO consent_state_away")
+    with caplog.at_level(logging.WARNING):
+        failed = decide(personalizer, shop.VIP, "greet")
+    assert not failed.personalized and failed.slots["first_name"] is None
+    assert "profile store unreachable" in failed.warnings[0]
+    with store.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE consent_state_away RENAME TO consent_state")
+    again = decide(personalizer, shop.VIP, "greet")
+    assert again.personalized and again.slots["first_name"] == "Margaret"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import operator
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 OPERATORS = ("equals", "not", "in", "not_in", "above", "below", "at_least", "at_most",
@@ -28,34 +30,47 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
+_COMPARE = {"above": operator.gt, "below": operator.lt, "at_least": operator.ge,
+            "at_most": operator.le}  # fmt: skip
+
+
+def _check(op: str, wanted: Any) -> Callable[[Any], bool]:
+    """The test as a function of the field's value, built once per rule file. An unknown
+    value (None) matches no test, except "is not X"; "exists" asks exactly that."""
+    if op == "exists":
+        return lambda actual: (actual is not None) is wanted
+    if op in ("equals", "not", *LIST_OPERATORS):
+        options = wanted if op in LIST_OPERATORS else (wanted,)
+        positive = op in ("equals", "in")
+
+        def matches(actual: Any) -> bool:
+            if actual is None:
+                return not positive
+            for option in options:
+                if _same(actual, option):
+                    return positive
+            return not positive
+
+        return matches
+    if op == "between":
+        low, high = wanted
+        return lambda actual: (n := _number(actual)) is not None and low <= n <= high
+    compare = _COMPARE[op]
+    return lambda actual: (n := _number(actual)) is not None and compare(n, wanted)
+
+
 @dataclass(frozen=True)
 class Test:
     field: str
     operator: str
     value: Any
+    check: Callable[[Any], bool] = dataclass_field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "check", _check(self.operator, self.value))
 
     def holds(self, facts: Mapping[str, Any]) -> bool:
-        actual = facts.get(self.field)
-        op, wanted = self.operator, self.value
-        if op == "exists":
-            return (actual is not None) is wanted
-        if actual is None:
-            # an unknown value matches no test, except "is not X"
-            return op in ("not", "not_in")
-        if op == "equals":
-            return _same(actual, wanted)
-        if op == "not":
-            return not _same(actual, wanted)
-        if op in LIST_OPERATORS:
-            inside = any(_same(actual, w) for w in wanted)
-            return inside if op == "in" else not inside
-        number = _number(actual)
-        if number is None:
-            return False
-        if op == "between":
-            return wanted[0] <= number <= wanted[1]
-        return {"above": number > wanted, "below": number < wanted,
-                "at_least": number >= wanted, "at_most": number <= wanted}[op]  # fmt: skip
+        return self.check(facts.get(self.field))
 
     def fields(self) -> set[str]:
         return {self.field}
@@ -66,7 +81,10 @@ class AllOf:
     parts: tuple
 
     def holds(self, facts: Mapping[str, Any]) -> bool:
-        return all(p.holds(facts) for p in self.parts)
+        for part in self.parts:
+            if not part.holds(facts):
+                return False
+        return True
 
     def fields(self) -> set[str]:
         return set().union(*(p.fields() for p in self.parts))
@@ -75,13 +93,16 @@ class AllOf:
 @dataclass(frozen=True)
 class AnyOf(AllOf):
     def holds(self, facts: Mapping[str, Any]) -> bool:
-        return any(p.holds(facts) for p in self.parts)
+        for part in self.parts:
+            if part.holds(facts):
+                return True
+        return False
 
 
 @dataclass(frozen=True)
-class NoneOf(AllOf):
+class NoneOf(AnyOf):
     def holds(self, facts: Mapping[str, Any]) -> bool:
-        return not any(p.holds(facts) for p in self.parts)
+        return not AnyOf.holds(self, facts)
 
 
 ALWAYS = AllOf(())

@@ -8,14 +8,12 @@ outcomes decided before it (an outcome nobody decided yet reads as its default).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from personalization.rules.ruleset import RuleSet
 
 
-@dataclass(frozen=True)
-class Because:
+class Because(NamedTuple):
     """Why an outcome has its value: the rule (or "default") and the inputs it read."""
 
     outcome: str
@@ -33,22 +31,19 @@ def evaluate(ruleset: RuleSet, facts: Mapping[str, Any]) -> tuple[dict[str, Any]
     decided: dict[str, Because] = {}
     view = {**facts, **ruleset.defaults}  # facts, and each outcome as decided so far
     for rule in ruleset.rules:
-        if all(outcome in decided for outcome in rule.then):
+        if decided.keys() >= rule.then.keys():
             continue  # nothing left for it to decide
         if not rule.when.holds(view):
             continue
         inputs = {name: view.get(name) for name in rule.reads}
+        source = f"rule: {rule.name}"
         for outcome, value in rule.then.items():
             if outcome not in decided:
-                decided[outcome] = Because(outcome, value, f"rule: {rule.name}", inputs)
+                decided[outcome] = Because(outcome, value, source, inputs)
                 view[outcome] = value
-    outcomes = dict(ruleset.defaults)
-    reasons = []
-    for outcome, default in ruleset.defaults.items():
-        because = decided.get(outcome) or Because(outcome, default, "default", {})
-        outcomes[outcome] = because.value
-        reasons.append(because)
-    return outcomes, reasons
+    reasons = [decided.get(outcome) or Because(outcome, default, "default", {})
+               for outcome, default in ruleset.defaults.items()]
+    return {because.outcome: because.value for because in reasons}, reasons
 
 
 def _show(value: Any) -> str:

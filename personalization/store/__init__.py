@@ -6,10 +6,12 @@ caller can group several of them in one transaction (`with store.begin() as conn
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from personalization.store.engine import create_engine
 from personalization.store.migrate import current_revision, head_revision
@@ -24,6 +26,8 @@ class StoreNotReady(RuntimeError):
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._readers = threading.local()  # SQLite: a connection per thread for `profile`
+        self._open_readers: list = []
 
     @classmethod
     def from_url(cls, url: str, check_schema: bool = True) -> Store:
@@ -57,15 +61,42 @@ class Store:
             yield conn
 
     def profile(self, customer_id: str, orders: bool = True) -> Profile | None:
-        """The customer's profile (`orders=False`: without the recent orders)."""
+        """The customer's profile (`orders=False`: without the recent orders, the read made
+        on every message). A database error is raised as SQLAlchemy's DBAPIError."""
         if orders:
             with self.engine.connect() as conn:
                 return load_profile(conn, customer_id)
-        raw = self.engine.raw_connection()  # the per-message read: no Connection wrapper
+        if self.engine.dialect.name != "sqlite":
+            raw = self.engine.raw_connection()  # no Connection wrapper around it
+            try:
+                return self._read(raw, customer_id)
+            finally:
+                raw.close()  # back to the pool, rolled back
+        # SQLite: a connection kept per thread, used outside any transaction (so each read
+        # sees every commit): checking one out of the pool and resetting it costs more than
+        # the read itself. A failed connection is dropped; the next read opens a new one.
+        raw = getattr(self._readers, "connection", None)
+        if raw is None:
+            raw = self._readers.connection = self.engine.raw_connection()
+            self._open_readers.append(raw)
+        try:
+            return self._read(raw, customer_id)
+        except DBAPIError:
+            self._readers.connection = None
+            self._open_readers.remove(raw)
+            raw.invalidate()
+            raise
+
+    def _read(self, raw, customer_id: str) -> Profile | None:
+        dbapi = self.engine.dialect.dbapi
         try:
             return read_profile(raw, self.engine.dialect, customer_id)
-        finally:
-            raw.close()  # back to the pool, rolled back
+        except dbapi.Error as error:  # raised by the driver itself: give it SQLAlchemy's type
+            raise DBAPIError.instance(None, None, error, dbapi.Error) from error
 
     def dispose(self) -> None:
+        for raw in self._open_readers:
+            raw.close()
+        self._open_readers.clear()
+        self._readers = threading.local()
         self.engine.dispose()

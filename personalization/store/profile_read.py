@@ -9,12 +9,13 @@ the database itself takes (bench/session_start.py).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import JSON, bindparam, func, select
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql import Select
 
@@ -22,7 +23,8 @@ from personalization.store import schema as t
 from personalization.store.profile import OrderSummary, Profile, TicketSummary
 
 RECENT = 5
-DROPPED = ("created_at", "updated_at", "churned")
+# what a profile holds of the customers row (not the bookkeeping times or the label)
+CUSTOMER = tuple(c for c in t.customers.c if c.key not in ("created_at", "updated_at", "churned"))
 
 
 @lru_cache(maxsize=1)
@@ -36,7 +38,8 @@ def _statements() -> dict:
                     .scalar_subquery())  # fmt: skip
     return {
         "customer": (
-            select(c, p.c.tone, p.c.language.label("preferred_language"), p.c.product_interests,
+            select(*CUSTOMER, p.c.tone, p.c.language.label("preferred_language"),
+                   p.c.product_interests,
                    s.c.segment, s.c.persona, s.c.churn_risk, s.c.model_version,
                    s.c.computed_at.label("scored_at"), h.c.last_interaction_at,
                    h.c.conversations, h.c.requests_by_intent, h.c.escalations, h.c.fallbacks,
@@ -87,7 +90,8 @@ class _Compiled:
             if self.converters is None:  # some converters need the driver's type codes
                 pairs = zip(self.types, cursor.description, strict=True)
                 self.converters = [
-                    (i, convert) for i, (kind, column) in enumerate(pairs)
+                    (i, _json_text if isinstance(getattr(kind, "impl", kind), JSON) else convert)
+                    for i, (kind, column) in enumerate(pairs)
                     if (convert := kind.result_processor(self.dialect, column[1]))]
         finally:
             cursor.close()
@@ -96,6 +100,12 @@ class _Compiled:
             for i, convert in self.converters:
                 row[i] = convert(row[i])
         return rows
+
+
+def _json_text(value: Any) -> Any:
+    """A JSON column the driver returns as text (SQLAlchemy's own processor, with less
+    around it: this read runs on every message)."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
 
 
 @lru_cache(maxsize=16)
@@ -119,7 +129,7 @@ def read_profile(dbapi_connection: Any, dialect: Dialect, customer_id: str) -> P
     found = main.rows(dbapi_connection, cid=customer_id)
     if not found:
         return None
-    fields = {k: v for k, v in zip(main.columns, found[0], strict=True) if k not in DROPPED}
+    fields = dict(zip(main.columns, found[0], strict=True))
     fields["product_interests"] = tuple(fields["product_interests"] or ())
     fields["requests_by_intent"] = fields["requests_by_intent"] or {}
     fields["attributes"] = fields["attributes"] or {}
