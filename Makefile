@@ -63,7 +63,7 @@ $(MODEL): $(TRAINING_INPUTS) | $(STAMP)
 # Local demos only (README): a demo write key for the event API, a demo hash key and a demo
 # identity secret (the terminal chat signs the chosen customer's id with it).
 run shell demo-db customer-models: export EVENTS_WRITE_KEYS ?= demo-write-key
-run shell demo-db customer-models: export PERSONALIZATION_HASH_KEY ?= demo-hash-key-for-local-use-only
+run shell demo-db customer-models actions: export PERSONALIZATION_HASH_KEY ?= demo-hash-key-for-local-use-only
 run shell: export PERSONALIZATION_IDENTITY_SECRET ?= demo-identity-secret-for-local-use-only
 
 run: $(MODEL) customer-models
@@ -81,7 +81,7 @@ customer-models: demo-db
 	$(PY) -m personalization train --if-stale --score
 
 actions: $(STAMP)
-	$(PY) -m rasa_sdk --actions actions --port 5055  # the port endpoints.yml names
+	$(PY) -m rasa_sdk --actions actions --port 5055 --logging-config_file config/logging.yml  # port: endpoints.yml's; rasa_sdk spells the option so
 
 validate: $(STAMP)
 	$(RASA) data validate --fail-on-warnings

@@ -14,16 +14,23 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import METADATA_SLOT, conversation_context, session_metadata
+from actions.context import (
+    METADATA_SLOT,
+    conversation_context,
+    session_metadata,
+    user_intents,
+)
+from actions.privacy import QUESTION_SLOT, answer_of
 from actions.runtime import read, runtime
 from personalization.conversation.decision import SLOTS
 from personalization.conversation.facts import Context
+from personalization.privacy.consent import NEEDED
 
 # Slots that follow the conversation; the others describe the customer and are set only
 # when the session starts (so they do not change under the customer's feet).
 PER_MESSAGE = ("personalized", "route", "offer", "handoff", "agents_available",
                "part_of_day", "tone", "vip")  # fmt: skip
-NOT_CARRIED = {METADATA_SLOT, "requested_slot", *SLOTS}
+NOT_CARRIED = {METADATA_SLOT, "requested_slot", QUESTION_SLOT, *SLOTS}
 
 
 def _decide(tracker: Tracker, metadata: dict[str, Any], context: Context):
@@ -51,6 +58,9 @@ class ActionSessionStart(Action):
         if metadata:
             values[METADATA_SLOT] = metadata
         values.update((name, decision.slots.get(name)) for name in SLOTS)
+        if decision.slots.get("consent") == NEEDED:  # first chat, or a new privacy notice
+            dispatcher.utter_message(response="utter_ask_consent")
+            values[QUESTION_SLOT] = True
         events: list[EventType] = [SessionStarted()]
         events += [SlotSet(name, value) for name, value in values.items()
                    if not _same(value, initial.get(name))]  # fmt: skip
@@ -73,7 +83,12 @@ class ActionPersonalize(Action):
                               conversation_context(tracker, metadata))  # fmt: skip
         if decision.slots["known_customer"] and not tracker.get_slot("known_customer"):
             # identified only now (the session started without metadata): set everything
-            return [SlotSet(METADATA_SLOT, metadata),
-                    *(SlotSet(name, decision.slots.get(name)) for name in SLOTS)]
-        return [SlotSet(name, decision.slots.get(name)) for name in PER_MESSAGE
-                if tracker.get_slot(name) != decision.slots.get(name)]  # fmt: skip
+            events = [SlotSet(METADATA_SLOT, metadata),
+                      *(SlotSet(name, decision.slots.get(name)) for name in SLOTS)]
+        else:
+            events = [SlotSet(name, decision.slots.get(name)) for name in PER_MESSAGE
+                      if tracker.get_slot(name) != decision.slots.get(name)]  # fmt: skip
+        if tracker.get_slot(QUESTION_SLOT) and answer_of(tracker) is None \
+                and len(user_intents(tracker)) > 1:  # (the first message came before it)
+            events.append(SlotSet(QUESTION_SLOT, False))  # asked something else: not an answer
+        return events

@@ -8,12 +8,16 @@ import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
 
 from personalization.conversation.models import LiveModels
 from personalization.conversation.personalizer import Personalizer
+from personalization.hashing import IdHasher
+from personalization.privacy.conversations import ConversationStoreError, rasa_stores
+from personalization.privacy.requests import PrivacyRequests
 from personalization.rules import RulesError, RuleSet, load_rules
-from personalization.settings import Settings
+from personalization.settings import Settings, SettingsError
 from personalization.store import Store
 
 log = logging.getLogger(__name__)
@@ -25,6 +29,8 @@ class Runtime:
     personalizer: Personalizer
     store: Store | None
     models: LiveModels | None
+    hasher: IdHasher | None = None  # keys the audit log's subjects and the suppression list
+    requests: PrivacyRequests | None = None  # exports and erasures asked for in the chat
 
     def recommender(self):
         models = self.models.get() if self.models else None
@@ -44,26 +50,38 @@ async def read(function: Callable[..., T], *args: Any) -> T:
     return await asyncio.to_thread(function, *args)
 
 
+def cannot_start(message: str) -> NoReturn:
+    print(f"The action server cannot start: {message}", file=sys.stderr, flush=True)
+    raise SystemExit(78)  # EX_CONFIG
+
+
 def load_rules_or_exit(settings: Settings) -> RuleSet:
     """The action server does not start with a broken rules file; it says what is wrong."""
     try:
         return load_rules(settings.rules_path)
     except RulesError as error:
-        message = (f"The action server cannot start: the personalization rules file has "
-                   f"problems.\n{error}\nFix them (check with `python -m personalization "
-                   f"rules check {settings.rules_path}`) and start it again.")  # fmt: skip
-        print(message, file=sys.stderr, flush=True)
-        raise SystemExit(78) from None  # EX_CONFIG
+        cannot_start(f"the personalization rules file has problems.\n{error}\nFix them (check "
+                     f"with `python -m personalization rules check {settings.rules_path}`) and "
+                     "start it again.")  # fmt: skip
 
 
 def build(settings: Settings) -> Runtime:
     rules = load_rules_or_exit(settings)
+    try:  # consent answers and erasures in the chat are audited and suppressed by keyed hash
+        hasher = IdHasher(settings.require_hash_key())
+    except SettingsError as error:
+        cannot_start(str(error))
     if not settings.identity_secret:
         log.warning("PERSONALIZATION_IDENTITY_SECRET is not set: every chat is an anonymous "
                     "visitor (no profile, default answers).")  # fmt: skip
     store = Store.from_url(settings.db_url, check_schema=False)
+    try:  # an erasure in the chat also deletes the customer's conversations
+        conversations = rasa_stores(Path(settings.endpoints_path))
+    except ConversationStoreError as error:
+        cannot_start(str(error))
+    requests = PrivacyRequests(store, hasher, conversations, Path(settings.models_dir))
     return Runtime(Personalizer(store, rules, settings.identity_secret), store,
-                   LiveModels(settings.models_dir))  # fmt: skip
+                   LiveModels(settings.models_dir), hasher, requests)  # fmt: skip
 
 
 def runtime() -> Runtime:

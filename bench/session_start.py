@@ -3,11 +3,11 @@
 For each size a synthetic demo store is generated, loaded into a fresh SQLite file (or
 PostgreSQL database) and given a score row per customer. One action server (the project's
 actions plus `action_noop`, bench/action_server.py) runs on it. Requests are Rasa's own
-payloads (RemoteAction) for signed random customers, sent one at a time on a keep-alive
-connection, alternating: session start, no-op, session start, ... The no-op pays the same
-HTTP, JSON and tracker parsing, so the ratio is what personalization adds. A SQLite store
-file is read once before measuring (prewarm): its pages are then in the OS page cache, as on
-a database host with the memory to hold them.
+payloads (RemoteAction) for signed random customers who consented to personalization, sent
+one at a time on a keep-alive connection, alternating: session start, no-op, session
+start, ... The no-op pays the same HTTP, JSON and tracker parsing, so the ratio is what
+personalization adds. A SQLite store file is read once before measuring (prewarm): its pages
+are then in the OS page cache, as on a database host with the memory to hold them.
 
     .venv/bin/python -m bench.session_start                        # 100k and 1M on SQLite
     .venv/bin/python -m bench.session_start --sizes 10000 --requests 1000
@@ -47,9 +47,12 @@ SECRET = "bench-identity-secret-not-for-production"
 
 
 def customer_ids(url: str) -> list[str]:
+    """The customers who consented to personalization (the others get the default path)."""
     store = Store.from_url(url)
     with store.engine.connect() as conn:
-        ids = list(conn.execute(text("SELECT customer_id FROM customers")).scalars())
+        ids = list(conn.execute(text(
+            "SELECT customer_id FROM consent_state WHERE purpose = 'personalization' "
+            "AND granted")).scalars())  # fmt: skip
     store.dispose()
     return ids
 
@@ -57,7 +60,6 @@ def customer_ids(url: str) -> list[str]:
 def fill(url: str, size: int, seed: int) -> list[str]:
     started = time.perf_counter()
     data = generate(size, seed=seed, now=NOW)
-    ids = list(data.customers.customer_id)
     migrate.upgrade(url)
     store = Store.from_url(url)
     load(store, data, progress=True)
@@ -76,7 +78,7 @@ def fill(url: str, size: int, seed: int) -> list[str]:
     store.dispose()
     print(f"  {size:,} customers loaded and scored in {time.perf_counter() - started:.0f} s",
           flush=True)  # fmt: skip
-    return ids
+    return customer_ids(url)
 
 
 def prewarm(url: str) -> None:
@@ -114,6 +116,7 @@ def free_port() -> int:
 
 def start_server(url: str, port: int, log: Path) -> subprocess.Popen:
     env = {**os.environ, "PERSONALIZATION_DB_URL": url, "PERSONALIZATION_IDENTITY_SECRET": SECRET,
+           "PERSONALIZATION_HASH_KEY": "bench-hash-key-not-for-production",
            "PERSONALIZATION_MODELS": str(log.parent / "no-models")}  # fmt: skip
     server = subprocess.Popen([sys.executable, "-m", "bench.action_server", "--port", str(port)],
                               cwd=ROOT, env=env, stdout=log.open("wb"),

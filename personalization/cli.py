@@ -8,6 +8,7 @@ import logging
 import sys
 from dataclasses import replace
 
+from personalization.logs import install_redaction
 from personalization.settings import DEFAULT_MODELS as MODELS
 from personalization.settings import Settings, SettingsError
 
@@ -24,11 +25,14 @@ def _serve_events(args: argparse.Namespace, settings: Settings) -> int:
     from personalization.collect.app import create_app
     from personalization.collect.ingest import Ingestor
     from personalization.hashing import IdHasher
+    from personalization.privacy.admin import add_admin_routes
+    from personalization.privacy.commands import requests_from
     from personalization.store import Store
 
     store = Store.from_url(settings.db_url)
     ingestor = Ingestor(store, IdHasher(settings.require_hash_key()))
     app = create_app(ingestor, settings.require_write_keys())
+    add_admin_routes(app, requests_from(args, settings, store), settings.checked_admin_token())
     app.run(host=args.host, port=args.port, workers=args.workers, access_log=False)
     return 0
 
@@ -46,33 +50,6 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
     report = run_import(Path(args.file), mapping, store, IdHasher(settings.require_hash_key()),
                         Path(args.rejects) if args.rejects else None, progress=not args.quiet)
     print(report.summary())
-    return 0
-
-
-def _updater(args: argparse.Namespace, settings: Settings) -> int:
-    import asyncio
-    import signal
-    import threading
-
-    from personalization.store import Store
-    from personalization.updater import sources
-
-    store = Store.from_url(settings.db_url)
-    if args.source.startswith(("amqp://", "amqps://")):
-        stop = asyncio.Event()
-
-        async def consume() -> None:
-            loop = asyncio.get_running_loop()
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(signum, stop.set)
-            await sources.run_amqp(store, args.source, args.queue, stop)
-
-        asyncio.run(consume())
-    else:
-        halt = threading.Event()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: halt.set())
-        sources.run_sql(store, args.source, halt, interval=args.interval)
     return 0
 
 
@@ -189,6 +166,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=5056)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--endpoints", help="Rasa's endpoints file, for the admin endpoints' "
+                       "access to conversations (default $PERSONALIZATION_ENDPOINTS or "
+                       "endpoints.yml)")  # fmt: skip
+    serve.add_argument("--models", default=MODELS, help=f"trained models (default {MODELS})")
     serve.set_defaults(run=_serve_events)
 
     imports = commands.add_parser("import", help="import a CRM, ticket or order export (CSV)")
@@ -227,14 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", default="reports", help="folder for index.html and pictures")
     report.set_defaults(run=_report)
 
-    updater = commands.add_parser(
-        "updater", help="apply Rasa's conversation events to interaction history")
-    updater.add_argument("--source", required=True, help="the event broker: the SQLAlchemy URL "
-                         "of Rasa's SQL broker database, or amqp://user:pass@host:5672/ for "
-                         "RabbitMQ")  # fmt: skip
-    updater.add_argument("--queue", default="rasa_events", help="RabbitMQ queue name")
-    updater.add_argument("--interval", type=float, default=1.0, help="SQL polling interval, s")
-    updater.set_defaults(run=_updater)
+    from personalization.updater.command import add_command
+
+    add_command(commands)  # updater
 
     rules = commands.add_parser("rules", help="the personalization rules file")
     rules.add_argument("action", choices=["check"], help="check files for problems")
@@ -246,11 +222,16 @@ def build_parser() -> argparse.ArgumentParser:
                                "(HMAC-SHA256 with $PERSONALIZATION_IDENTITY_SECRET)")  # fmt: skip
     sign.add_argument("customer_id")
     sign.set_defaults(run=_sign)
+
+    from personalization.privacy.commands import add_commands
+
+    add_commands(commands)  # export, erase, audit
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    install_redaction()  # no e-mail, phone or card number reaches a log of ours
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -274,9 +255,11 @@ def _errors_a_person_can_act_on() -> tuple[type[Exception], ...]:
     `serve-events` or `updater` should not pay that at start."""
     from personalization.demo_data import StoreNotEmpty
     from personalization.imports.mapping import MappingError
+    from personalization.privacy.conversations import ConversationStoreError
+    from personalization.privacy.requests import RequestError
     from personalization.segmentation import PersonaFileError
     from personalization.store import StoreNotReady
     from personalization.training.artifacts import ArtifactError
 
     return (SettingsError, MappingError, StoreNotReady, PersonaFileError, ArtifactError,
-            StoreNotEmpty)
+            StoreNotEmpty, ConversationStoreError, RequestError)

@@ -13,7 +13,8 @@ from collections.abc import Iterable
 ORDER_NUMBER_DIGITS = 8
 
 _ORDER_NUMBER = re.compile(
-    r"(?<![\w-])(?:ORD-?\s*|#\s*)?(\d{4})[-\s]?(\d{4})(?![\w-]|[.,]\d)", re.IGNORECASE
+    r"(?<![\w-])(?<!\d\s)(?:ORD-?\s*|#\s*)?(\d{4})[-\s]?(\d{4})(?![\w-]|[.,]\d|\s\d)",
+    re.IGNORECASE
 )
 
 
@@ -21,7 +22,8 @@ def parse_order_number(text: str | Iterable[str] | None) -> str | None:
     """Return the canonical 8-digit order number found in `text`, or None.
 
     `text` may be a list, as when an entity was extracted twice; the first value holding
-    an order number wins. A longer or shorter run of digits is not an order number.
+    an order number wins. A longer or shorter run of digits is not an order number, nor
+    are two groups of a longer run of groups (a card number: 5555 5555 5555 4444).
     """
     if text is None:
         return None

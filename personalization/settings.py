@@ -7,6 +7,10 @@
 - `PERSONALIZATION_HASH_KEY`: the secret that keys the hashes of erased ids (no default).
 - `PERSONALIZATION_IDENTITY_SECRET`: the secret the website signs customer ids with
   (HMAC-SHA256); without it every chat is an anonymous visitor.
+- `PERSONALIZATION_ADMIN_TOKEN`: the bearer token of the admin endpoints (data export and
+  erasure); without it they answer 401 to everyone.
+- `PERSONALIZATION_ENDPOINTS`: Rasa's endpoints file, where the tracker store and SQL event
+  broker keep conversations (default `endpoints.yml`), for exports and erasures.
 - `PERSONALIZATION_RULES`: the personalization rules file (default `personalization.yml`).
 - `PERSONALIZATION_MODELS`: the trained customer models (default `models/personalization`).
 """
@@ -31,6 +35,8 @@ class Settings:
     write_keys: frozenset[str] = field(default_factory=frozenset)
     hash_key: bytes | None = None
     identity_secret: bytes | None = None
+    admin_token: str | None = None
+    endpoints_path: str = "endpoints.yml"
     rules_path: str = DEFAULT_RULES
     models_dir: str = DEFAULT_MODELS
 
@@ -46,6 +52,8 @@ class Settings:
             write_keys=keys,
             hash_key=hash_key.encode() if hash_key else None,
             identity_secret=secret.encode() if secret else None,
+            admin_token=env.get("PERSONALIZATION_ADMIN_TOKEN") or None,
+            endpoints_path=env.get("PERSONALIZATION_ENDPOINTS") or "endpoints.yml",
             rules_path=env.get("PERSONALIZATION_RULES") or DEFAULT_RULES,
             models_dir=env.get("PERSONALIZATION_MODELS") or DEFAULT_MODELS,
         )
@@ -66,6 +74,14 @@ class Settings:
                 "random value on the website backend and the action server."
             )
         return self.identity_secret
+
+    def checked_admin_token(self) -> str | None:
+        if self.admin_token is not None and len(self.admin_token.strip()) < 16:
+            raise SettingsError(
+                "PERSONALIZATION_ADMIN_TOKEN is shorter than 16 characters: use a long random "
+                "value (or unset it to switch the admin endpoints off)."
+            )
+        return self.admin_token.strip() if self.admin_token else None
 
     def require_write_keys(self) -> frozenset[str]:
         if not self.write_keys:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
+LOGGING = ROOT / "config" / "logging.yml"  # redacts personal data from the servers' logs
 
 
 @dataclass
@@ -54,7 +55,8 @@ def _start(name: str, command: list[str], log_path: Path, env: dict | None = Non
 
 
 def start_action_server(port: int, log_path: Path, env: dict | None = None) -> Service:
-    command = [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
+    command = [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port),
+               "--logging-config_file", str(LOGGING)]  # (rasa_sdk spells the option so)
     return _start("action server", command, log_path, env)
 
 
@@ -72,6 +74,7 @@ def start_rasa_server(
         "--port", str(port),
         "--endpoints", str(endpoints),
         "--credentials", str(credentials or ROOT / "credentials.yml"),
+        "--logging-config-file", str(LOGGING),
         *extra_args,
     ]
     return _start("Rasa server", command, log_path)
@@ -82,9 +85,10 @@ def start_event_api(port: int, log_path: Path, env: dict | None = None) -> Servi
     return _start("event API", command, log_path, env)
 
 
-def start_updater(broker_url: str, log_path: Path, env: dict | None = None) -> Service:
+def start_updater(broker_url: str, log_path: Path, env: dict | None = None,
+                  endpoints: Path | None = None) -> Service:  # fmt: skip
     command = [sys.executable, "-m", "personalization", "updater", "--source", broker_url,
-               "--interval", "0.3"]  # fmt: skip
+               "--interval", "0.3", *(["--endpoints", str(endpoints)] if endpoints else [])]
     return _start("updater", command, log_path, env)
 
 
@@ -201,9 +205,11 @@ def main(argv: list[str] | None = None) -> int:
                            (args.events_port, "event API")):
             ensure_free(port, what)
         (ROOT / "var").mkdir(exist_ok=True)
-        actions = start_action_server(action_port, args.logs / "action_server.log")
-        events = start_event_api(args.events_port, args.logs / "event_api.log")
-        updater = start_updater(broker_url_of(args.endpoints), args.logs / "updater.log")
+        stores = {"PERSONALIZATION_ENDPOINTS": str(args.endpoints)}  # for privacy requests
+        actions = start_action_server(action_port, args.logs / "action_server.log", stores)
+        events = start_event_api(args.events_port, args.logs / "event_api.log", stores)
+        updater = start_updater(broker_url_of(args.endpoints), args.logs / "updater.log",
+                                endpoints=args.endpoints)  # fmt: skip
         services += [actions, events, updater]
         print(f"Action server starting on port {action_port} (log: {actions.log_path})")
         print(f"Event API starting on http://localhost:{args.events_port}/v1/ "
@@ -211,7 +217,8 @@ def main(argv: list[str] | None = None) -> int:
         wait_until_up(actions, f"http://localhost:{action_port}/health")
         wait_until_up(events, f"http://localhost:{args.events_port}/health")
         if args.rasa_shell:
-            command = [sys.executable, "-m", "rasa", "shell", "--debug", "--model", str(args.model),
+            command = [sys.executable, "-m", "rasa", "shell", "--debug", "--logging-config-file",
+                       str(LOGGING), "--model", str(args.model),
                        "--endpoints", str(args.endpoints), "--port", str(args.rasa_port)]
             return subprocess.call(command, cwd=ROOT)
         rasa = start_rasa_server(

@@ -27,6 +27,7 @@ from tests.trackers import ROOT
 
 MODEL = ROOT / "models" / "brightcart.tar.gz"
 TRAINED_AT = datetime(2026, 11, 27)  # the demo data and models of the `trained` fixture
+HASH_KEY = "stack-test-hash-key-0123456789"  # the running assistant's, for its audit log
 
 
 def free_port() -> int:
@@ -57,6 +58,8 @@ def open_all_hours(rules_path: Path) -> str:
 class RunningAssistant:
     url: str
     store: Store  # the profile store its updater writes to
+    work: Path  # its databases: profiles.db, conversations.db (tracker store), rasa_events.db
+    env: dict  # the environment its servers run with
 
     def say(self, sender: str, text: str, metadata: dict | None = None) -> list[dict]:
         """One message over the REST channel (`metadata`: what a chat widget would send)."""
@@ -107,19 +110,23 @@ def assistant(tmp_path_factory) -> RunningAssistant:
     rules.write_text(open_all_hours(ROOT / "personalization.yml"))
     env = {"PERSONALIZATION_DB_URL": profiles, "PERSONALIZATION_RULES": str(rules),
            "PERSONALIZATION_IDENTITY_SECRET": shop.SECRET.decode(),
+           "PERSONALIZATION_HASH_KEY": HASH_KEY, "PERSONALIZATION_ENDPOINTS": str(endpoints),
            "PERSONALIZATION_MODELS": str(work / "no-models")}  # fmt: skip
     services = []
     try:
-        services.append(start_updater(broker_url_of(endpoints), work / "updater.log", env))
+        services.append(start_updater(broker_url_of(endpoints), work / "updater.log", env,
+                                      endpoints=endpoints))  # fmt: skip
         actions = start_action_server(action_port, work / "action_server.log", env)
         services.append(actions)
         rasa = start_rasa_server(
-            MODEL, rasa_port, endpoints, work / "rasa_server.log", extra_args=["--enable-api"]
+            MODEL, rasa_port, endpoints, work / "rasa_server.log",
+            extra_args=["--enable-api", "--debug"],  # debug: logs hold every message (redacted)
         )
         services.append(rasa)
         wait_until_up(actions, f"http://localhost:{action_port}/health")
         wait_until_up(rasa, f"http://localhost:{rasa_port}/webhooks/rest/", timeout=300)
-        yield RunningAssistant(f"http://localhost:{rasa_port}", Store.from_url(profiles))
+        yield RunningAssistant(f"http://localhost:{rasa_port}", Store.from_url(profiles), work,
+                               env)  # fmt: skip
     finally:
         stop(services)
 
@@ -138,3 +145,36 @@ def trained(tmp_path_factory):
     lines: list[str] = []
     models = train_models(store, folder / "models", now=TRAINED_AT, say=lines.append)
     return store, folder / "models", models, lines
+
+
+@pytest.fixture(scope="module")
+def domain():
+    from rasa.shared.core.domain import Domain
+
+    return Domain.load(str(ROOT / "domain.yml"))
+
+
+@pytest.fixture(scope="module")
+def rules(tmp_path_factory):
+    from personalization.rules import load_rules
+
+    path = tmp_path_factory.mktemp("rules") / "rules.yml"
+    path.write_text(open_all_hours(ROOT / "personalization.yml"))
+    return load_rules(path)
+
+
+@pytest.fixture
+def client(store, rules):
+    """The project's action server, over HTTP, on the shop of tests/shop.py."""
+    from rasa_sdk.endpoint import create_app
+
+    from actions.runtime import Runtime, use
+    from personalization.conversation.personalizer import Personalizer
+    from personalization.privacy.requests import PrivacyRequests
+    from tests.action_calls import HASHER
+
+    shop.fill(store)
+    use(Runtime(Personalizer(store, rules, shop.SECRET), store, None, HASHER,
+                PrivacyRequests(store, HASHER)))
+    yield create_app("actions").test_client
+    use(None)

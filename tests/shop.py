@@ -1,20 +1,29 @@
-"""A small shop with one customer of each kind the personalization tells apart."""
+"""A small shop with one customer of each kind the personalization tells apart. All but
+FIRST consented to personalization under the current privacy notice; FIRST never answered."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+
+import yaml
 
 from personalization.conversation.identity import sign_customer_id
 from personalization.store import Store
 from personalization.store.commerce import upsert_orders, upsert_products, upsert_tickets
 from personalization.store.customers import save_scores, set_preferences, upsert_customers
 from personalization.store.history import Delta, add_to_history
+from personalization.store.tracking import record_consent
+from tests.trackers import ROOT
 
 SECRET = b"test-identity-secret-0123456789"
 NOW = datetime(2026, 11, 25, 10, 0)  # a Wednesday; 11:00 in Brussels
 
-VIP, NEW, LEAVING, AT_RISK, REGULAR, AWAY = (
-    "C-VIP", "C-NEW", "C-LEAVING", "C-AT-RISK", "C-REGULAR", "C-AWAY")
+VIP, NEW, LEAVING, AT_RISK, REGULAR, AWAY, FIRST = (
+    "C-VIP", "C-NEW", "C-LEAVING", "C-AT-RISK", "C-REGULAR", "C-AWAY", "C-WELCOME")
+CONSENTED = (VIP, NEW, LEAVING, AT_RISK, REGULAR, AWAY)
+# the privacy notice the project's rules file asks consent for
+NOTICE = yaml.safe_load((ROOT / "personalization.yml").read_text())["settings"][
+    "privacy_notice_version"]
 
 PRODUCTS = [
     {"product_id": "P1", "name": "Espresso Machine", "category": "kitchen", "price": 249.0},
@@ -53,6 +62,9 @@ def fill(store: Store, now: datetime = NOW) -> None:
              "account_tier": "Premium", "signup_date": date(year, 6, 1)},
             {"customer_id": AWAY, "name": "Sofia Rossi", "country": "IT", "account_tier": "Plus",
              "signup_date": date(year, 4, 1)},
+            {"customer_id": FIRST, "name": "Ines Moreau", "email": "ines.moreau@example.com",
+             "country": "FR", "account_tier": "Plus", "loyalty_status": "gold",
+             "signup_date": date(year, 5, 1)},
         ])  # fmt: skip
         set_preferences(conn, VIP, tone="formal")
         upsert_orders(conn, [
@@ -83,3 +95,6 @@ def fill(store: Store, now: datetime = NOW) -> None:
             REGULAR: Delta(conversations=1, last_interaction_at=now - timedelta(days=2)),
             AWAY: Delta(conversations=2, last_interaction_at=now - timedelta(days=95)),
         })  # fmt: skip
+        for customer in CONSENTED:
+            record_consent(conn, customer, "personalization", True, "web", NOTICE,
+                           at=now - timedelta(days=30))  # fmt: skip

@@ -32,6 +32,8 @@ def test_finds_the_order_number_however_it_is_written(text, expected):
         "INV-204518",  # an invoice number
         "call me on +49 1512 3456789",
         "it cost 10482913.50",
+        "my card 5555 5555 5555 4444 was charged twice",  # groups of a card number
+        "call 0470 1234 5678",
         [],
     ],
 )

@@ -7,16 +7,11 @@ import os
 import subprocess
 import sys
 
-import pytest
 from rasa.core.actions.action import RemoteAction
-from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
     BotUttered,
-    Event,
-    SessionStarted,
     SlotSet,
-    UserUttered,
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa_sdk.endpoint import create_app
@@ -24,61 +19,11 @@ from sqlalchemy import select
 
 from actions.runtime import Runtime, use
 from personalization.conversation.personalizer import Personalizer
-from personalization.rules import load_rules
 from personalization.store import Store
 from personalization.store import schema as t
 from tests import shop
-from tests.conftest import open_all_hours
+from tests.action_calls import after_session_start, run, said, tracker
 from tests.trackers import ROOT
-
-
-@pytest.fixture(scope="module")
-def domain():
-    return Domain.load(str(ROOT / "domain.yml"))
-
-
-@pytest.fixture(scope="module")
-def rules(tmp_path_factory):
-    path = tmp_path_factory.mktemp("rules") / "rules.yml"
-    path.write_text(open_all_hours(ROOT / "personalization.yml"))
-    return load_rules(path)
-
-
-@pytest.fixture
-def client(store, rules):
-    shop.fill(store)
-    use(Runtime(Personalizer(store, rules, shop.SECRET), store, None))
-    yield create_app("actions").test_client
-    use(None)
-
-
-def tracker(domain, customer: str | None, *events: Event, sender: str = "web-1"):
-    start = [ActionExecuted("action_session_start"), SessionStarted()]
-    if customer:
-        start.append(SlotSet("session_started_metadata", shop.metadata(customer)))
-    return DialogueStateTracker.from_events(sender, [*start, ActionExecuted("action_listen"),
-                                                     *events], slots=domain.slots)  # fmt: skip
-
-
-def said(text: str, intent: str, confidence: float = 0.97, **entities) -> UserUttered:
-    return UserUttered(text, {"name": intent, "confidence": confidence},
-                       [{"entity": k, "value": v} for k, v in entities.items()])  # fmt: skip
-
-
-def run(client, domain, name, state) -> tuple[dict, list[dict]]:
-    payload = RemoteAction(name, None)._action_call_format(state, domain)
-    _, response = client.post("/webhook", json=payload)
-    assert response.status == 200, response.text
-    slots = {e["name"]: e["value"] for e in response.json["events"] if e["event"] == "slot"}
-    return slots, response.json["responses"]
-
-
-def after_session_start(domain, events: list[dict]) -> dict:
-    """The slots once Rasa applied the events: SessionStarted resets them to their initial
-    values, then the slot events set theirs."""
-    assert events[0]["event"] == "session_started"
-    return {**{slot.name: slot.initial_value for slot in domain.slots},
-            **{e["name"]: e["value"] for e in events if e["event"] == "slot"}}  # fmt: skip
 
 
 def tickets(store, customer):

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from personalization.store import schema as t
 from personalization.store.customers import set_preferences, upsert_customers
+from personalization.store.tracking import record_consent
 from tests import shop
 from tests.replies import conversation, default, responses, texts, variations
 
@@ -115,6 +116,7 @@ def test_text_from_a_customer_is_never_a_template(assistant):
     with assistant.store.begin() as conn:
         upsert_customers(conn, [{"customer_id": "C-BRACES", "name": name}])
         set_preferences(conn, "C-BRACES", tone="formal")
+        record_consent(conn, "C-BRACES", "personalization", True, "web", shop.NOTICE)
     _, said = chat(assistant, "C-BRACES", ["hello"])
     formal = {text.replace("{full_name}", name) for text in variations("utter_greet")[2:6]}
     assert len(said[0]) == 1 and said[0][0] in formal

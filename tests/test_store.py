@@ -3,13 +3,14 @@
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, func, inspect, select
+from sqlalchemy import event, func, inspect, select, text
 
 from personalization.demo_data import generate, load
 from personalization.store import Store, StoreNotReady, migrate
 from personalization.store import schema as t
 from personalization.store.commerce import set_order_status, upsert_orders, upsert_tickets
 from personalization.store.customers import save_scores, set_preferences, upsert_customers
+from personalization.store.engine import create_engine
 from personalization.store.profile_read import _compiled
 from personalization.store.tracking import (
     consented,
@@ -166,3 +167,29 @@ def test_a_profile_is_read_through_indexes_only(store):
             plan = "\n".join(str(row[-1]) for row in conn.exec_driver_sql(explain + statement,
                                                                            parameters))
             assert ("SCAN" not in plan) if sqlite else ("Seq Scan" not in plan), (statement, plan)
+
+
+def test_upgrading_to_0004_keeps_orders_and_gives_each_consent_its_notice(db_url):
+    """A store filled at revision 0003 (before the privacy migration) keeps its data, and the
+    current consent decisions get the notice version of their newest record."""
+    migrate.upgrade(db_url, "0003")
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO customers (customer_id, attributes, created_at, "
+                          "updated_at) VALUES ('c1', '{}', :t, :t)"), {"t": T0})
+        conn.execute(text("INSERT INTO orders (order_id, customer_id, status, placed_at, "
+                          "updated_at) VALUES ('o1', 'c1', 'paid', :t, :t)"), {"t": T0})
+        for i, (version, at) in enumerate([("2025-06", T0), ("2026-01", T0 + timedelta(1))]):
+            conn.execute(text(
+                "INSERT INTO consent_records (id, customer_id, purpose, granted, recorded_at, "
+                "channel, notice_version) VALUES (:i, 'c1', 'personalization', true, :at, "
+                "'web', :v)"), {"i": i + 1, "at": at, "v": version})  # fmt: skip
+        conn.execute(text("INSERT INTO consent_state (customer_id, purpose, granted, "
+                          "recorded_at) VALUES ('c1', 'personalization', true, :t)"),
+                     {"t": T0 + timedelta(1)})  # fmt: skip
+    engine.dispose()
+    migrate.upgrade(db_url)
+    store = Store.from_url(db_url)
+    profile = store.profile("c1")
+    assert profile.consent_notice == {"personalization": "2026-01"} and profile.order_count == 1
+    store.dispose()

@@ -8,8 +8,8 @@ from typing import Any
 from personalization.rules import Because
 
 # Slots a decision sets (domain.yml declares them); None clears a slot.
-SLOTS = ("personalized", "known_customer", "first_name", "full_name", "segment", "persona",
-         "account_tier", "vip", "churn_risk", "churn_band", "tone", "language",
+SLOTS = ("personalized", "known_customer", "consent", "first_name", "full_name", "segment",
+         "persona", "account_tier", "vip", "churn_risk", "churn_band", "tone", "language",
          "product_interests", "new_customer", "returning_after_absence", "route", "offer",
          "handoff", "agents_available", "part_of_day")  # fmt: skip
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from personalization.conversation.decision import Decision
 from personalization.conversation.facts import Context, build_facts
 from personalization.conversation.identity import Identity, identify
+from personalization.privacy.consent import GRANTED, consent_status
 from personalization.rules import Because, RuleSet, evaluate
 from personalization.store import Store
 from personalization.store.profile import Profile
@@ -50,13 +51,20 @@ class Personalizer:
         threshold = settings.intent_confidence_threshold
         confident = context.intent_confidence is None or context.intent_confidence >= threshold
         gated = context if confident else replace(context, intent=None)
+        consent = consent_status(profile, settings.privacy_notice_version)
+        known = profile is not None
+        if consent != GRANTED:
+            profile = None  # without consent nothing from the profile reaches the conversation
         facts = build_facts(profile, gated, settings)
         outcomes, reasons = evaluate(self.rules, facts)
-        known = profile is not None
-        personalized = known and bool(outcomes["personalize"]) and confident
+        personalized = profile is not None and bool(outcomes["personalize"]) and confident
         reasons = [Because("known_customer", known, f"identity: {identity.reason}"
                            + ("" if known or not identity.verified else ", no profile"), {}),
                    *reasons]  # fmt: skip
+        if consent is not None:
+            reasons.insert(1, Because("consent", consent, "consent: "
+                                      f"{consent} under privacy notice "
+                                      f"{settings.privacy_notice_version}", {}))  # fmt: skip
         if not confident:
             reasons.append(Because("personalized", False, "gate: intent confidence below "
                                    f"{threshold}", {"intent_confidence":
@@ -65,19 +73,20 @@ class Personalizer:
         slots = {
             "personalized": personalized,
             "known_customer": known,
-            "first_name": profile.first_name if known else None,
-            "full_name": (profile.name or None) if known else None,
-            "vip": bool(outcomes["vip"]) if known else False,
+            "consent": consent,
+            "first_name": profile.first_name if profile else None,
+            "full_name": (profile.name or None) if profile else None,
+            "vip": bool(outcomes["vip"]) if profile else False,
             "tone": outcomes["tone"],
-            "product_interests": list(profile.product_interests) if known else None,
+            "product_interests": list(profile.product_interests) if profile else None,
             "route": outcomes["route"],
-            "offer": outcomes["offer"] if known else "none",
+            "offer": outcomes["offer"] if profile else "none",
             "handoff": bool(outcomes["handoff"]),
             "agents_available": facts["within_support_hours"],
             "part_of_day": facts["part_of_day"],
             **{name: facts.get(name) for name in FACT_SLOTS},
         }
-        if known and profile.churn_risk is not None:
+        if profile is not None and profile.churn_risk is not None:
             reasons.append(Because("churn_band", slots["churn_band"],
                                    f"model: churn ({profile.model_version or 'unknown version'})",
                                    {"churn_risk": profile.churn_risk}))  # fmt: skip

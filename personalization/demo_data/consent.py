@@ -68,5 +68,6 @@ def decide_consent(
         "purpose": PURPOSE,
         "granted": current_granted[answered],
         "recorded_at": to_datetime(current),
+        "notice_version": NOTICE_VERSION,
     })  # fmt: skip
     return Consent(current_granted, records, state)

@@ -152,6 +152,29 @@ class ItemItemRecommender:
         return [Recommendation(str(self.products[i]), float(self.purchase_counts[i] / total),
                                POPULAR) for i in order.tolist()]  # fmt: skip
 
+    def history_of(self, customer_id: str) -> dict[str, float]:
+        """What the model holds about one customer: damped weight per product."""
+        self._check_fitted()
+        row = self.customers.get_indexer([str(customer_id)])[0]
+        if row < 0:
+            return {}
+        found = self.history[row]
+        return {str(self.products[j]): float(w)
+                for j, w in zip(found.indices, found.data, strict=True)}  # fmt: skip
+
+    def forget(self, customer_id: str) -> bool:
+        """Remove the customer's row (erasure); False if the model has none. The product
+        similarities and purchase counts are aggregates over everyone: they are renewed by
+        the next training."""
+        self._check_fitted()
+        row = self.customers.get_indexer([str(customer_id)])[0]
+        if row < 0:
+            return False
+        keep = np.flatnonzero(np.arange(len(self.customers)) != row)
+        self.customers = self.customers.delete(row)
+        self.history, self.purchased = self.history[keep], self.purchased[keep]
+        return True
+
     def _recommendations(self, top, scores, similar) -> list[Recommendation]:
         return [Recommendation(str(self.products[i]), float(s), SIMILAR if sim else POPULAR)
                 for i, s, sim in zip(top.tolist(), scores.tolist(), similar.tolist(),

@@ -35,6 +35,8 @@ class RuleSettings:
     support_hours: SupportHours = field(default_factory=SupportHours)
     # intent -> ticket category, for "the same problem again" and the tickets of hand-offs
     topics: dict[str, str] = field(default_factory=dict)
+    # the privacy notice customers answer the consent question for; a new version asks again
+    privacy_notice_version: str = "1"
 
 
 NUMBERS = {
@@ -51,7 +53,7 @@ def parse_settings(raw: Any) -> tuple[RuleSettings, list[tuple[tuple, str]]]:
     if not isinstance(raw, dict):
         return RuleSettings(), [((), "settings must be a mapping")]
     values: dict[str, Any] = {}
-    known = {*NUMBERS, "churn_bands", "support_hours", "topics"}
+    known = {*NUMBERS, "churn_bands", "support_hours", "topics", "privacy_notice_version"}
     for key in raw:
         if key not in known:
             problems.append(((key,), f"unknown setting {key!r}; settings: "
@@ -79,6 +81,14 @@ def parse_settings(raw: Any) -> tuple[RuleSettings, list[tuple[tuple, str]]]:
                                           "e.g. {payment_issue: payment}"))  # fmt: skip
         else:
             values["topics"] = dict(topics)
+    if "privacy_notice_version" in raw:
+        version = raw["privacy_notice_version"]
+        if not isinstance(version, str | int) or isinstance(version, bool) \
+                or not 0 < len(str(version).strip()) <= 32:
+            problems.append((("privacy_notice_version",), "privacy_notice_version names the "
+                             "current privacy notice, e.g. \"2026-01\" (1 to 32 characters)"))
+        else:
+            values["privacy_notice_version"] = str(version).strip()
     return RuleSettings(**values), problems
 
 

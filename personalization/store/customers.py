@@ -113,3 +113,8 @@ def example_customers(conn: Connection) -> list[tuple[str, str, str]]:
             found.append((row.customer_id, row.name or row.customer_id, why))
             seen.add(row.customer_id)
     return found
+
+
+def customer_email(conn: Connection, customer_id: str) -> str | None:
+    return conn.execute(select(t.customers.c.email)
+                        .where(t.customers.c.customer_id == customer_id)).scalar()  # fmt: skip

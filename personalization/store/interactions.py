@@ -68,7 +68,7 @@ def _purchases_query() -> Select:
     return (
         select(o.c.customer_id, i.c.product_id, i.c.quantity, o.c.placed_at)
         .select_from(i.join(o, i.c.order_id == o.c.order_id))
-        .where(o.c.status.notin_(EXCLUDED_STATUSES))
+        .where(o.c.status.notin_(EXCLUDED_STATUSES), o.c.customer_id.isnot(None))  # erased
         .order_by(i.c.order_id, i.c.product_id)  # the primary key: one order every read
     )
 

@@ -64,7 +64,8 @@ class Profile:
     # recent activity, newest first
     recent_orders: tuple[OrderSummary, ...] = ()
     recent_tickets: tuple[TicketSummary, ...] = ()
-    consent: dict[str, bool] = field(default_factory=dict)
+    consent: dict[str, bool] = field(default_factory=dict)  # purpose -> granted
+    consent_notice: dict[str, str | None] = field(default_factory=dict)  # purpose -> notice
 
     @property
     def first_name(self) -> str | None:

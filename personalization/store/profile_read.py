@@ -57,7 +57,8 @@ def _statements() -> dict:
                            k.c.escalated, k.c.csat)
                     .where(k.c.customer_id == cid).order_by(k.c.created_at.desc())
                     .limit(RECENT)),
-        "consent": select(t.consent_state.c.purpose, t.consent_state.c.granted)
+        "consent": select(t.consent_state.c.purpose, t.consent_state.c.granted,
+                          t.consent_state.c.notice_version)
                    .where(t.consent_state.c.customer_id == cid),
     }  # fmt: skip
 
@@ -139,7 +140,8 @@ def read_profile(dbapi_connection: Any, dialect: Dialect, customer_id: str) -> P
     tickets = _compiled("tickets", dialect).rows(dbapi_connection, cid=customer_id)
     consent = _compiled("consent", dialect).rows(dbapi_connection, cid=customer_id)
     return Profile(**fields, recent_tickets=tuple(TicketSummary(*r) for r in tickets),
-                   consent=dict(consent))  # fmt: skip
+                   consent={purpose: granted for purpose, granted, _ in consent},
+                   consent_notice={purpose: notice for purpose, _, notice in consent})  # fmt: skip
 
 
 def _recent_orders(conn: Connection, key: dict) -> tuple[OrderSummary, ...]:

@@ -80,7 +80,8 @@ orders = Table(
     "orders",
     metadata,
     Column("order_id", String(64), primary_key=True),
-    Column("customer_id", String(64), customer_fk(), nullable=False),
+    # None once the customer is erased: the order stays for the accounts, anonymized
+    Column("customer_id", String(64), customer_fk()),
     Column("status", String(32), nullable=False),
     Column("total", Numeric(12, 2, asdecimal=False)),
     Column("currency", String(3)),
@@ -157,6 +158,7 @@ consent_state = Table(
     Column("purpose", String(32), primary_key=True),
     Column("granted", Boolean, nullable=False),
     Column("recorded_at", DateTime, nullable=False),
+    Column("notice_version", String(32)),  # the privacy notice the customer answered
 )
 
 scores = Table(
@@ -206,4 +208,28 @@ suppression = Table(
     metadata,
     Column("id_hash", String(64), primary_key=True),
     Column("added_at", DateTime, nullable=False),
+)
+
+# Exports, erasures and consent changes: who, what, when, outcome. Append-only (database
+# triggers refuse UPDATE and DELETE). `subject` is the keyed hash of the customer id, and
+# `detail` holds counts and reasons, never personal data.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("subject", String(64), index=True),
+    Column("outcome", String(32), nullable=False),
+    Column("detail", Json, nullable=False, default=dict),
+)
+
+# Conversations of erased customers that Rasa may still be writing (an erasure asked for in
+# the chat): deleted from the tracker store and event broker once quiet, then removed here.
+pending_sweeps = Table(
+    "pending_sweeps",
+    metadata,
+    Column("sender_id", String(255), primary_key=True),
+    Column("requested_at", DateTime, nullable=False),
 )

@@ -53,8 +53,9 @@ def record_consent(
     if current is None or current <= at:  # an older decision arriving late does not win
         upsert(conn, t.consent_state,
                [{"customer_id": customer_id, "purpose": purpose, "granted": granted,
-                 "recorded_at": at}],
-               key=["customer_id", "purpose"], compare=["granted", "recorded_at"])  # fmt: skip
+                 "recorded_at": at, "notice_version": notice_version}],
+               key=["customer_id", "purpose"],
+               compare=["granted", "recorded_at", "notice_version"])  # fmt: skip
 
 
 def consented(conn: Connection, customer_ids: Iterable[str], purpose: str) -> set[str]:

@@ -14,6 +14,7 @@ with a message that says what to do; callers catch it and carry on without model
 from __future__ import annotations
 
 import json
+import os
 import platform
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +73,25 @@ def save_models(models: Models, folder: Path) -> Path:
     metadata = {**models.metadata, "format": FORMAT, "libraries": library_versions()}
     (folder / "metadata.json").write_text(json.dumps(metadata, indent=2, default=str))
     return folder
+
+
+def forget_customer(folder: Path, customer_id: str) -> bool:
+    """Erase a customer from the saved models: the recommender's row of them (no other part
+    keeps anything per customer id). The file is replaced whole, and metadata.json is
+    rewritten so that running servers reload. False when there was nothing to remove."""
+    path = folder / "recommender.joblib"
+    if not path.exists():
+        return False
+    recommender = _load(path, ItemItemRecommender)
+    if not recommender.forget(customer_id):
+        return False
+    partial = path.with_name(path.name + ".partial")
+    joblib.dump(recommender, partial)
+    os.replace(partial, path)
+    metadata = folder / "metadata.json"
+    if metadata.exists():
+        metadata.write_text(metadata.read_text())
+    return True
 
 
 def read_metadata(folder: Path) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""Data subject requests (access, erasure), consent in the conversation, audit and safe logs."""

@@ -1,0 +1,82 @@
+"""The admin endpoints for data subject requests, served by the event API:
+
+    GET    /admin/customers/<id>   everything held about the customer (JSON), 404 if nothing
+    DELETE /admin/customers/<id>   erase the customer from every store
+
+Authenticated with `Authorization: Bearer <token>` ($PERSONALIZATION_ADMIN_TOKEN): a missing
+or wrong token gets 401 and nothing happens; without a configured token every call gets 401.
+Errors are {"success": false, "error": {"field", "problem"}}, as on the rest of the API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+
+from sanic import Sanic
+from sanic.request import Request
+from sanic.response import HTTPResponse, json
+from sqlalchemy.exc import SQLAlchemyError
+
+from personalization.privacy.requests import PrivacyRequests, RequestError
+
+logger = logging.getLogger(__name__)
+ACTOR = "admin-api"
+
+
+def _error(status: int, field: str, problem: str) -> HTTPResponse:
+    return json({"success": False, "error": {"field": field, "problem": problem}}, status=status)
+
+
+def add_admin_routes(app: Sanic, requests: PrivacyRequests, token: str | None) -> None:
+    expected = token.encode() if token else None
+
+    def refused(request: Request) -> HTTPResponse | None:
+        if expected is None:
+            return _error(401, "authorization", "the admin API is disabled: the server has no "
+                          "PERSONALIZATION_ADMIN_TOKEN")  # fmt: skip
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not given.strip():
+            return _error(401, "authorization", "send the admin token as "
+                          "'Authorization: Bearer <token>'")  # fmt: skip
+        if not hmac.compare_digest(given.strip().encode(errors="replace"), expected):
+            return _error(401, "authorization", "the admin token is not valid")
+        return None
+
+    async def run(request: Request, work, *args) -> HTTPResponse | object:
+        try:
+            return await asyncio.to_thread(work, *args)
+        except RequestError as invalid:
+            return _error(400, "customer_id", str(invalid))
+        except SQLAlchemyError as failure:
+            logger.error("%s %s failed: a store is unavailable (%s)", request.method,
+                         request.path.split("/customers/")[0], type(failure).__name__)
+            return _error(503, "store", "a store is unavailable; the request was not completed "
+                          "(the audit log says how far it got), send it again later")
+
+    @app.get("/admin/customers/<customer_id:str>")
+    async def export(request: Request, customer_id: str) -> HTTPResponse:
+        if (denied := refused(request)) is not None:
+            return denied
+        data = await run(request, requests.export, customer_id, ACTOR)
+        if isinstance(data, HTTPResponse):
+            return data
+        if data is None:
+            return _error(404, "customer_id", "nothing is held about this customer")
+        return json(data, dumps=_dumps)
+
+    @app.delete("/admin/customers/<customer_id:str>")
+    async def erase(request: Request, customer_id: str) -> HTTPResponse:
+        if (denied := refused(request)) is not None:
+            return denied
+        report = await run(request, requests.erase, customer_id, ACTOR)
+        if isinstance(report, HTTPResponse):
+            return report
+        return json({"success": True, "subject": report.subject, "erased": report.counts})
+
+
+def _dumps(value) -> str:
+    import json as _json
+
+    return _json.dumps(value, default=str, ensure_ascii=False)

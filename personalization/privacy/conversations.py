@@ -1,0 +1,178 @@
+"""A customer's conversations in Rasa's own databases: the SQL tracker store and the SQL
+event broker's table (both are tables named `events`, in their own databases).
+
+A conversation (a Rasa sender id) belongs to a customer when its sender id is the customer
+id, or when one of its events names the customer: the session metadata the chat widget
+sends (`{"customer_id": ...}`) is in the user messages and in the
+`session_started_metadata` slot. Candidates are found with a LIKE on the event JSON (the id
+as JSON writes it) and confirmed by decoding the events.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import (
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    inspect,
+    or_,
+    select,
+)
+from sqlalchemy.engine import URL, Engine
+
+from personalization.store.engine import create_engine
+from personalization.store.sql import chunks
+
+ID_KEY = "customer_id"
+TABLE = "events"
+TRACKER_STORE, EVENT_BROKER = "tracker store", "event broker"
+
+
+class ConversationStoreError(ValueError):
+    """A Rasa store that cannot be used for access or erasure; the message says why."""
+
+
+def _events_table(tracker_store: bool) -> Table:
+    # the columns used here (the tracker store also has the event's type, intent, action)
+    return Table(TABLE, MetaData(), Column("id", Integer, primary_key=True),
+                 Column("sender_id", String(255)), Column("data", Text),
+                 *([Column("timestamp", Float)] if tracker_store else []))  # fmt: skip
+
+
+def names_customer(value: Any, customer_id: str) -> bool:
+    """True if a decoded event holds `customer_id` under the key "customer_id" anywhere."""
+    if isinstance(value, dict):
+        return value.get(ID_KEY) == customer_id or any(
+            names_customer(v, customer_id) for v in value.values())
+    if isinstance(value, list):
+        return any(names_customer(v, customer_id) for v in value)
+    return False
+
+
+def _like(customer_id: str) -> str:
+    """A LIKE pattern for the id as it appears in JSON text (Rasa writes ASCII JSON)."""
+    written = json.dumps(customer_id)[1:-1]
+    escaped = written.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+@dataclass
+class ConversationStore:
+    """One of Rasa's `events` tables: `role` is "tracker store" or "event broker"."""
+
+    role: str
+    engine: Engine
+
+    def __post_init__(self) -> None:
+        self.table = _events_table(self.role == TRACKER_STORE)
+
+    def exists(self) -> bool:
+        return inspect(self.engine).has_table(TABLE)
+
+    def senders_of(self, customer_id: str) -> list[str]:
+        """The sender ids of the customer's conversations."""
+        if not self.exists():
+            return []
+        e = self.table
+        found: set[str] = set()
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(e.c.sender_id, e.c.data).where(or_(
+                e.c.sender_id == customer_id,
+                e.c.data.like(_like(customer_id), escape="\\"))))  # fmt: skip
+            for sender, data in rows:
+                if sender in found:
+                    continue
+                if sender == customer_id or names_customer(_decode(data), customer_id):
+                    found.add(sender)
+        return sorted(found)
+
+    def events(self, senders: Iterable[str]) -> Iterator[tuple[str, dict]]:
+        """(sender id, decoded event) of those conversations, in the order stored."""
+        e, senders = self.table, sorted(set(senders))
+        if not senders or not self.exists():
+            return
+        with self.engine.connect() as conn:
+            for part in chunks(senders):
+                query = select(e.c.sender_id, e.c.data).where(e.c.sender_id.in_(list(part)))
+                for sender, data in conn.execute(query.order_by(e.c.id)):
+                    yield sender, _decode(data)
+
+    def last_event_at(self, sender: str) -> float | None:
+        """The time (Unix seconds) of the sender's latest event in the tracker store."""
+        if self.role != TRACKER_STORE or not self.exists():
+            return None
+        e = self.table
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.max(e.c.timestamp))
+                                .where(e.c.sender_id == sender)).scalar()  # fmt: skip
+
+    def delete(self, senders: Iterable[str]) -> int:
+        e, senders = self.table, sorted(set(senders))
+        if not senders or not self.exists():
+            return 0
+        deleted = 0
+        with self.engine.begin() as conn:
+            for part in chunks(senders):
+                deleted += conn.execute(e.delete().where(e.c.sender_id.in_(list(part)))).rowcount
+        return deleted
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _decode(data: str | None) -> Any:
+    try:
+        return json.loads(data) if data else {}
+    except ValueError:
+        return {"undecodable": data}
+
+
+def sql_url(section: dict[str, Any], base: Path) -> str:
+    """The SQLAlchemy URL of a `type: SQL` tracker store or event broker of endpoints.yml,
+    built as Rasa builds it (a relative SQLite path is relative to `base`)."""
+    dialect = section.get("dialect") or "sqlite"
+    db = str(section.get("db") or "rasa.db")
+    if dialect.startswith("sqlite"):
+        path = Path(db)
+        return f"sqlite:///{path if path.is_absolute() else base / path}"
+    return URL.create(dialect, username=section.get("username"),
+                      password=section.get("password"), host=section.get("host"),
+                      port=section.get("port"), database=db,
+                      query=section.get("query") or {}).render_as_string(hide_password=False)
+
+
+def rasa_stores(endpoints: Path) -> list[ConversationStore]:
+    """The tracker store and SQL event broker that `endpoints` configures for Rasa. No
+    tracker store means Rasa keeps conversations in memory only (nothing to find); another
+    kind than SQL cannot be searched here and is an error."""
+    try:
+        config = yaml.safe_load(endpoints.read_text()) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise ConversationStoreError(f"{endpoints}: cannot be read ({error})") from None
+    stores = []
+    for key, role in (("tracker_store", TRACKER_STORE), ("event_broker", EVENT_BROKER)):
+        section = config.get(key)
+        if not section:
+            continue
+        kind = str(section.get("type", "")).lower()
+        if kind == "sql":
+            stores.append(ConversationStore(role, create_engine(
+                sql_url(section, endpoints.resolve().parent))))  # fmt: skip
+        elif key == "tracker_store":
+            raise ConversationStoreError(
+                f"{endpoints}: the tracker store is of type {section.get('type')!r}; customer "
+                "data access and erasure search Rasa's SQL tracker store only. Use `type: SQL`.")
+        # another broker (RabbitMQ) keeps no events once the updater has consumed them
+    return stores
