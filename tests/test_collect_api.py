@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from personalization.collect.app import create_app
 from personalization.collect.ingest import Ingestor
 from personalization.hashing import IdHasher
-from personalization.store import Store
+from personalization.store import Store, audit
 from personalization.store import schema as t
 from personalization.store.tracking import consented, record_consent, suppress
 
@@ -113,9 +113,15 @@ def test_consent_can_travel_with_the_event(api, store):
     no = {"consent": {"categoryPreferences": {"personalization": False}}}
     withdrawn = track("u3", context=no, timestamp="2026-11-02T10:00:00Z")
     assert api("/v1/track", withdrawn).json["stored"] == 0
+    again = track("u3", context=no, timestamp="2026-11-03T10:00:00Z")  # the same decision
+    assert api("/v1/track", again).json["stored"] == 0
     with store.begin() as conn:
         assert consented(conn, ["u3"], "personalization") == set()
-    assert rows(store, t.consent_records) == 2
+        changes = [(e["actor"], e["action"], e["outcome"])
+                   for e in audit.entries(conn, HASHER("u3"))]  # fmt: skip
+    assert rows(store, t.consent_records) == 3
+    # every change of the decision is audited, a repeat of it is not
+    assert changes == [("event API", "consent", "granted"), ("event API", "consent", "withdrawn")]
 
 
 def test_erased_ids_are_dropped(api, store):

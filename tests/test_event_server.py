@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from personalization.store import Store, migrate
 from personalization.store import schema as t
+from personalization.store.customers import upsert_customers
 from personalization.store.tracking import record_consent
 from tests.conftest import free_port
 from tests.trackers import ROOT
@@ -82,3 +83,44 @@ def test_two_worker_processes_take_concurrent_batches(db_url):
     with store.begin() as conn:
         assert conn.execute(select(func.count()).select_from(t.events)).scalar() == distinct
     store.dispose()
+
+
+def test_the_admin_endpoints_of_the_running_server_log_no_token(tmp_path):
+    """At debug level, with right and wrong tokens and an erasure: neither token, nor the
+    hash key, nor the erased customer's e-mail reaches the server's output."""
+    url = f"sqlite:///{tmp_path / 'profiles.db'}"
+    migrate.upgrade(url)
+    with Store.from_url(url).begin() as conn:
+        upsert_customers(conn, [{"customer_id": "C-1", "email": "lena.berg@example.com"}])
+    token, wrong, hash_key = "admin-token-under-test-0123", "not-the-token-0123456789", "h" * 32
+    port = free_port()
+    (tmp_path / "endpoints.yml").write_text(
+        f"tracker_store: {{type: SQL, dialect: sqlite, db: {tmp_path / 'tracker.db'}}}\n")
+    env = {**os.environ, "EVENTS_WRITE_KEYS": KEY, "PERSONALIZATION_HASH_KEY": hash_key,
+           "PERSONALIZATION_ADMIN_TOKEN": token,
+           "PERSONALIZATION_ENDPOINTS": str(tmp_path / "endpoints.yml")}  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, "-m", "personalization", "--db", url, "-v", "serve-events", "--port",
+         str(port)], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True)  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}/admin/customers/C-1"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(f"http://127.0.0.1:{port}/health", timeout=2)
+                break
+            except requests.ConnectionError:
+                assert server.poll() is None and time.monotonic() < deadline
+                time.sleep(0.2)
+        denied = requests.get(base, headers={"Authorization": f"Bearer {wrong}"}, timeout=30)
+        exported = requests.get(base, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        erased = requests.delete(base, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    assert (denied.status_code, exported.status_code, erased.status_code) == (401, 200, 200)
+    assert exported.json()["profile"]["email"] == "lena.berg@example.com"
+    assert "DEBUG" in output  # the server did log, at debug level
+    for secret in (token, wrong, hash_key, "lena.berg@example.com"):
+        assert secret not in output, secret

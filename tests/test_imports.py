@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from personalization.hashing import IdHasher
 from personalization.imports.mapping import MappingError, load_mapping, parse_mapping
 from personalization.imports.runner import run_import
+from personalization.store import audit
 from personalization.store import schema as t
 from personalization.store.tracking import record_consent, suppress
 from tests.trackers import ROOT
@@ -116,6 +117,10 @@ def test_consent_as_legal_basis_imports_only_consenting_customers(store, tmp_pat
     assert store.profile("a").name == "Ann" and store.profile("c").name == "Cy"
     assert store.profile("b") is None
     assert store.profile("a").consent == {"personalization": True}
+    with store.engine.connect() as conn:
+        log = {(e["subject"], e["outcome"]) for e in audit.entries(conn)
+               if e["action"] == "consent" and e["actor"] == "import of crm.csv"}  # fmt: skip
+    assert log == {(HASHER("a"), "granted"), (HASHER("b"), "withdrawn")}
 
 
 def test_tickets_import(store, tmp_path):

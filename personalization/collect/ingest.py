@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from personalization.collect import effects
 from personalization.collect.segment import TrackedEvent
 from personalization.hashing import IdHasher
-from personalization.store import Store
+from personalization.store import Store, audit
 from personalization.store.tracking import (
     consented,
     gate_lookup,
@@ -95,8 +95,11 @@ class Ingestor:
             deciding = set()
             for i in order:
                 for purpose, granted in consent_preferences(events[i]).items():
-                    record_consent(conn, subjects[i], purpose, granted, CONSENT_CHANNEL,
-                                   at=events[i].timestamp)  # fmt: skip
+                    if record_consent(conn, subjects[i], purpose, granted, CONSENT_CHANNEL,
+                                      at=events[i].timestamp):  # fmt: skip
+                        audit.append(conn, "event API", "consent", self.hasher(subjects[i]),
+                                     "granted" if granted else "withdrawn",
+                                     {"purpose": purpose})  # fmt: skip
                     deciding.add(subjects[i])
             if deciding:  # decisions carried by these events (or newer stored ones) count
                 allowed = (allowed - deciding) | consented(conn, deciding, PURPOSE)

@@ -19,7 +19,7 @@ from personalization.cleaning import DeduplicateById
 from personalization.hashing import IdHasher
 from personalization.imports.convert import convert
 from personalization.imports.mapping import Mapping, MappingError
-from personalization.store import Store
+from personalization.store import Store, audit
 from personalization.store.commerce import upsert_orders, upsert_tickets
 from personalization.store.customers import upsert_customers
 from personalization.store.sql import UpsertCounts, chunks
@@ -91,7 +91,11 @@ def run_import(
         if "consent" in frame:
             decisions = frame[[customer_column, "consent"]].dropna()
             for cid, granted in decisions.itertuples(index=False):
-                record_consent(conn, str(cid), mapping.consent_purpose, bool(granted), "import")
+                if record_consent(conn, str(cid), mapping.consent_purpose, bool(granted),
+                                  "import"):  # fmt: skip
+                    audit.append(conn, f"import of {path.name}", "consent", hasher(str(cid)),
+                                 "granted" if granted else "withdrawn",
+                                 {"purpose": mapping.consent_purpose})  # fmt: skip
         if mapping.legal_basis == "consent":
             allowed = consented(conn, set(frame[customer_column].astype(str)),
                                 mapping.consent_purpose)  # fmt: skip

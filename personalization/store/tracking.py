@@ -38,24 +38,27 @@ def record_consent(
     channel: str,
     notice_version: str | None = None,
     at: datetime | None = None,
-) -> None:
-    """Append a consent decision and make it the current one for that purpose."""
+) -> bool:
+    """Append a consent decision and make it the current one for that purpose. True when
+    the current decision changed (a first one, the other answer, or another notice): the
+    callers write those to the audit log."""
     at = at or utcnow()
     conn.execute(t.consent_records.insert().values(
         customer_id=customer_id, purpose=purpose, granted=granted, recorded_at=at,
         channel=channel, notice_version=notice_version,
     ))  # fmt: skip
-    current = conn.execute(
-        select(t.consent_state.c.recorded_at).where(
-            t.consent_state.c.customer_id == customer_id, t.consent_state.c.purpose == purpose
-        )
-    ).scalar()
-    if current is None or current <= at:  # an older decision arriving late does not win
-        upsert(conn, t.consent_state,
-               [{"customer_id": customer_id, "purpose": purpose, "granted": granted,
-                 "recorded_at": at, "notice_version": notice_version}],
-               key=["customer_id", "purpose"],
-               compare=["granted", "recorded_at", "notice_version"])  # fmt: skip
+    s = t.consent_state
+    current = conn.execute(select(s.c.granted, s.c.recorded_at, s.c.notice_version).where(
+        s.c.customer_id == customer_id, s.c.purpose == purpose)).first()  # fmt: skip
+    if current is not None and current.recorded_at > at:
+        return False  # an older decision arriving late does not win
+    upsert(conn, s,
+           [{"customer_id": customer_id, "purpose": purpose, "granted": granted,
+             "recorded_at": at, "notice_version": notice_version}],
+           key=["customer_id", "purpose"],
+           compare=["granted", "recorded_at", "notice_version"])  # fmt: skip
+    return current is None or (current.granted, current.notice_version) != (granted,
+                                                                            notice_version)
 
 
 def consented(conn: Connection, customer_ids: Iterable[str], purpose: str) -> set[str]:
