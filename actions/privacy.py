@@ -39,15 +39,17 @@ def answer_of(tracker: Tracker) -> str | None:
 
 
 def _record(tracker: Tracker, answer: str):
-    """Record the verified customer's answer; then decide again with it (None: a visitor)."""
+    """Record the verified customer's answer; then decide again with it (None: a visitor, or
+    an erased customer)."""
     rt = runtime()
     metadata = session_metadata(tracker)
     identity = rt.personalizer.identify(metadata, tracker.sender_id)
     if not identity.verified or rt.store is None:
         return None
-    record_answer(rt.store, rt.hasher, identity.customer_id, answer,
-                  tracker.get_latest_input_channel() or "chat",
-                  rt.personalizer.rules.settings.privacy_notice_version)  # fmt: skip
+    if not record_answer(rt.store, rt.hasher, identity.customer_id, answer,
+                         tracker.get_latest_input_channel() or "chat",
+                         rt.personalizer.rules.settings.privacy_notice_version):  # fmt: skip
+        return None  # an erased customer: nothing is recorded about them again
     return rt.personalizer.personalize(metadata, tracker.sender_id,
                                        conversation_context(tracker, metadata))  # fmt: skip
 

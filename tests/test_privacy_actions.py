@@ -162,3 +162,13 @@ def test_a_visitor_cannot_erase_anyone(client, domain, store):
     _, responses = run(client, domain, "action_answer_data_deletion", state)
     assert names(responses) == ["utter_privacy_sign_in"]
     assert store.profile(shop.VIP) is not None
+
+
+def test_after_erasure_nothing_is_recorded_about_the_customer_again(client, domain, store):
+    yes = tracker(domain, shop.NEW, SlotSet("erasure_question", True), said("yes", "affirm"))
+    run(client, domain, "action_answer_data_deletion", yes)
+    again = tracker(domain, shop.NEW, said("you can use my data", "give_consent"))
+    _, responses = run(client, domain, "action_set_consent", again)
+    assert names(responses) == ["utter_consent_visitor"]
+    assert consent_rows(store, shop.NEW) == ([], [])
+    assert [a for a, _, _ in audited(store, shop.NEW)] == ["erasure"]

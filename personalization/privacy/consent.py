@@ -11,7 +11,7 @@ from __future__ import annotations
 from personalization.hashing import IdHasher
 from personalization.store import Store, audit
 from personalization.store.profile import Profile
-from personalization.store.tracking import record_consent
+from personalization.store.tracking import record_consent, suppressed
 
 PURPOSE = "personalization"
 GRANTED, DECLINED, NEEDED, DEFERRED = "granted", "declined", "needed", "deferred"
@@ -27,14 +27,18 @@ def consent_status(profile: Profile | None, notice_version: str) -> str | None:
 
 
 def record_answer(store: Store, hasher: IdHasher, customer_id: str, answer: str, channel: str,
-                  notice_version: str) -> None:  # fmt: skip
+                  notice_version: str) -> bool:  # fmt: skip
     """Record a customer's answer (granted, declined or deferred) and audit it. A deferral
-    ("later") is not a decision: only the audit log has it, and the next session asks again."""
+    ("later") is not a decision: only the audit log has it, and the next session asks again.
+    False, and nothing recorded, for an erased customer (on the suppression list)."""
     if answer not in (GRANTED, DECLINED, DEFERRED):
         raise ValueError(f"not a consent answer: {answer!r}")
     with store.begin() as conn:
+        if suppressed(conn, [hasher(customer_id)]):
+            return False
         if answer != DEFERRED:
             record_consent(conn, customer_id, PURPOSE, answer == GRANTED, channel, notice_version)
         audit.append(conn, f"customer via {channel}", "consent", hasher(customer_id),
                      {GRANTED: "granted", DECLINED: "withdrawn", DEFERRED: "deferred"}[answer],
                      {"purpose": PURPOSE, "notice_version": notice_version})  # fmt: skip
+    return True
