@@ -12,9 +12,10 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
 
 from actions.context import conversation_context, session_metadata
-from actions.runtime import read, runtime
+from actions.runtime import runtime
 from personalization.conversation.decision import SLOTS
 from personalization.privacy.consent import DECLINED, DEFERRED, GRANTED, record_answer
 from personalization.privacy.requests import mask_email
@@ -27,6 +28,7 @@ QUESTION_SLOT = "consent_question"  # the consent question is open (asked, not a
 ERASURE_SLOT = "erasure_question"  # "shall I erase your data?" is open
 ANSWERS = {"give_consent": GRANTED, "withdraw_consent": DECLINED, "consent_later": DEFERRED}
 TO_THE_QUESTION = {"affirm": GRANTED, "deny": DECLINED}
+FAILED = "utter_privacy_request_failed"  # a store was down: nothing changed, ask again
 RESPONSES = {GRANTED: "utter_consent_given", DECLINED: "utter_consent_withdrawn",
              DEFERRED: "utter_consent_later"}  # fmt: skip
 
@@ -65,7 +67,12 @@ class ActionSetConsent(Action):
         if answer is None:
             dispatcher.utter_message(response="utter_ask_consent")
             return [SlotSet(QUESTION_SLOT, True)]
-        decision = await read(_record, tracker, answer)
+        try:  # a write: in a thread, as SQLite may wait for its write lock
+            decision = await asyncio.to_thread(_record, tracker, answer)
+        except SQLAlchemyError as error:
+            log.warning("Could not record a consent answer (%s)", type(error).__name__)
+            dispatcher.utter_message(response=FAILED)
+            return []
         if decision is None:  # nothing personal is used for a visitor: nothing to record
             dispatcher.utter_message(response="utter_consent_visitor")
             return closed
@@ -108,7 +115,12 @@ class ActionRequestDataExport(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:  # fmt: skip
-        hint = await asyncio.to_thread(_request_export, tracker)
+        try:
+            hint = await asyncio.to_thread(_request_export, tracker)
+        except SQLAlchemyError as error:
+            log.warning("Could not record a data export request (%s)", type(error).__name__)
+            dispatcher.utter_message(response=FAILED)
+            return []
         if hint is None:
             dispatcher.utter_message(response="utter_privacy_sign_in")
         else:
@@ -157,7 +169,7 @@ class ActionAnswerDataDeletion(Action):
         except Exception as error:  # noqa: BLE001 - the customer hears it failed; nothing half-done
             log.error("An erasure asked for in the chat failed (%s); the audit log has the "
                       "step.", type(error).__name__)  # fmt: skip
-            dispatcher.utter_message(response="utter_data_deletion_failed")
+            dispatcher.utter_message(response=FAILED)
             return closed
         if decision is None:
             dispatcher.utter_message(response="utter_privacy_sign_in")

@@ -172,3 +172,27 @@ def test_after_erasure_nothing_is_recorded_about_the_customer_again(client, doma
     assert names(responses) == ["utter_consent_visitor"]
     assert consent_rows(store, shop.NEW) == ([], [])
     assert [a for a, _, _ in audited(store, shop.NEW)] == ["erasure"]
+
+
+def test_an_unreachable_store_never_makes_a_privacy_action_fail(domain, rules):
+    from rasa_sdk.endpoint import create_app
+
+    from actions.runtime import Runtime, use
+    from personalization.conversation.personalizer import Personalizer
+    from personalization.privacy.requests import PrivacyRequests
+    from personalization.store import Store
+
+    down = Store.from_url("postgresql://postgres@127.0.0.1:1/nowhere", check_schema=False)
+    use(Runtime(Personalizer(down, rules, shop.SECRET), down, None, HASHER,
+                PrivacyRequests(down, HASHER)))
+    try:
+        client = create_app("actions").test_client
+        for name, slot, message in [
+                ("action_set_consent", "consent_question", said("yes", "affirm")),
+                ("action_request_data_export", None, said("my data", "request_data_export")),
+                ("action_answer_data_deletion", "erasure_question", said("yes", "affirm"))]:
+            opened = [SlotSet(slot, True)] if slot else []
+            _, responses = run(client, domain, name, tracker(domain, shop.VIP, *opened, message))
+            assert names(responses) == ["utter_privacy_request_failed"], name
+    finally:
+        use(None)
