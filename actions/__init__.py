@@ -1,10 +1,12 @@
 """Rasa custom actions: thin adapters between the tracker and the personalization library.
 
-Importing the package checks the personalization rules file, so `rasa run actions` refuses
-to start (exit code 78) with a message naming each problem and its line.
+Importing the package checks the settings, so `rasa run actions` refuses to start (exit
+code 78) with a message saying what is wrong: each problem of the personalization rules file
+with its line, a missing PERSONALIZATION_HASH_KEY, an endpoints file whose tracker store
+cannot be searched for a customer's conversations.
 """
 
-from actions.runtime import load_rules_or_exit
+from actions.runtime import check_or_exit
 from personalization.settings import Settings
 
-load_rules_or_exit(Settings.from_env())
+check_or_exit(Settings.from_env())

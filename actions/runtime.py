@@ -14,7 +14,11 @@ from typing import Any, NoReturn, TypeVar
 from personalization.conversation.models import LiveModels
 from personalization.conversation.personalizer import Personalizer
 from personalization.hashing import IdHasher
-from personalization.privacy.conversations import ConversationStoreError, rasa_stores
+from personalization.privacy.conversations import (
+    ConversationStoreError,
+    rasa_store_urls,
+    rasa_stores,
+)
 from personalization.privacy.requests import PrivacyRequests
 from personalization.rules import RulesError, RuleSet, load_rules
 from personalization.settings import Settings, SettingsError
@@ -65,20 +69,27 @@ def load_rules_or_exit(settings: Settings) -> RuleSet:
                      "start it again.")  # fmt: skip
 
 
-def build(settings: Settings) -> Runtime:
+def check_or_exit(settings: Settings) -> tuple[RuleSet, IdHasher]:
+    """What the actions need, checked when the action server starts (it imports `actions`):
+    the rules file, the hash key (consent answers and erasures in the chat are audited and
+    suppressed by keyed hash) and Rasa's stores in the endpoints file (erasures delete the
+    customer's conversations)."""
     rules = load_rules_or_exit(settings)
-    try:  # consent answers and erasures in the chat are audited and suppressed by keyed hash
+    try:
         hasher = IdHasher(settings.require_hash_key())
-    except SettingsError as error:
+        rasa_store_urls(Path(settings.endpoints_path))
+    except (SettingsError, ConversationStoreError, ValueError) as error:
         cannot_start(str(error))
+    return rules, hasher
+
+
+def build(settings: Settings) -> Runtime:
+    rules, hasher = check_or_exit(settings)
     if not settings.identity_secret:
         log.warning("PERSONALIZATION_IDENTITY_SECRET is not set: every chat is an anonymous "
                     "visitor (no profile, default answers).")  # fmt: skip
     store = Store.from_url(settings.db_url, check_schema=False)
-    try:  # an erasure in the chat also deletes the customer's conversations
-        conversations = rasa_stores(Path(settings.endpoints_path))
-    except ConversationStoreError as error:
-        cannot_start(str(error))
+    conversations = rasa_stores(Path(settings.endpoints_path))
     requests = PrivacyRequests(store, hasher, conversations, Path(settings.models_dir))
     return Runtime(Personalizer(store, rules, settings.identity_secret), store,
                    LiveModels(settings.models_dir), hasher, requests)  # fmt: skip

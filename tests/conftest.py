@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +25,10 @@ from scripts.stack import (
 from tests import shop
 from tests.databases import create_postgres_database, drop_postgres_database
 from tests.trackers import ROOT
+
+# Importing `actions` checks the action server's settings (actions/__init__.py): the tests
+# that import it in this process run with a test hash key.
+os.environ.setdefault("PERSONALIZATION_HASH_KEY", "tests-hash-key-0123456789abcdef")
 
 MODEL = ROOT / "models" / "brightcart.tar.gz"
 TRAINED_AT = datetime(2026, 11, 27)  # the demo data and models of the `trained` fixture

@@ -159,6 +159,21 @@ def test_the_action_server_refuses_to_start_with_a_broken_rules_file(tmp_path):
     assert f"{bad}, line 4: unknown field 'churn_rsk'" in started.stderr
 
 
+def test_the_action_server_refuses_to_start_without_a_hash_key_or_with_a_redis_tracker_store(
+        tmp_path):  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k != "PERSONALIZATION_HASH_KEY"}
+    command = [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", "1"]
+    no_key = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            env=env)  # fmt: skip
+    assert no_key.returncode == 78 and "PERSONALIZATION_HASH_KEY is not set" in no_key.stderr
+    endpoints = tmp_path / "endpoints.yml"
+    endpoints.write_text("tracker_store:\n  type: redis\n")
+    redis = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120,
+                           env={**env, "PERSONALIZATION_HASH_KEY": "k" * 32,
+                                "PERSONALIZATION_ENDPOINTS": str(endpoints)})  # fmt: skip
+    assert redis.returncode == 78 and "SQL tracker store only" in redis.stderr
+
+
 def test_invoice_questions_name_the_customers_own_latest_orders(client, domain):
     _, latest = run(client, domain, "action_answer_invoice",
                     tracker(domain, shop.VIP, said("send me my invoice", "get_invoice")))

@@ -153,26 +153,30 @@ def sql_url(section: dict[str, Any], base: Path) -> str:
                       query=section.get("query") or {}).render_as_string(hide_password=False)
 
 
-def rasa_stores(endpoints: Path) -> list[ConversationStore]:
-    """The tracker store and SQL event broker that `endpoints` configures for Rasa. No
-    tracker store means Rasa keeps conversations in memory only (nothing to find); another
-    kind than SQL cannot be searched here and is an error."""
+def rasa_store_urls(endpoints: Path) -> list[tuple[str, str]]:
+    """(role, database URL) of the tracker store and SQL event broker that `endpoints`
+    configures for Rasa. No tracker store means Rasa keeps conversations in memory only
+    (nothing to find); another kind than SQL cannot be searched here and is an error."""
     try:
         config = yaml.safe_load(endpoints.read_text()) or {}
     except (OSError, yaml.YAMLError) as error:
         raise ConversationStoreError(f"{endpoints}: cannot be read ({error})") from None
-    stores = []
+    if not isinstance(config, dict):
+        raise ConversationStoreError(f"{endpoints}: not a mapping of endpoints")
+    found = []
     for key, role in (("tracker_store", TRACKER_STORE), ("event_broker", EVENT_BROKER)):
         section = config.get(key)
-        if not section:
+        if not isinstance(section, dict):
             continue
-        kind = str(section.get("type", "")).lower()
-        if kind == "sql":
-            stores.append(ConversationStore(role, create_engine(
-                sql_url(section, endpoints.resolve().parent))))  # fmt: skip
+        if str(section.get("type", "")).lower() == "sql":
+            found.append((role, sql_url(section, endpoints.resolve().parent)))
         elif key == "tracker_store":
             raise ConversationStoreError(
                 f"{endpoints}: the tracker store is of type {section.get('type')!r}; customer "
                 "data access and erasure search Rasa's SQL tracker store only. Use `type: SQL`.")
         # another broker (RabbitMQ) keeps no events once the updater has consumed them
-    return stores
+    return found
+
+
+def rasa_stores(endpoints: Path) -> list[ConversationStore]:
+    return [ConversationStore(role, create_engine(url)) for role, url in rasa_store_urls(endpoints)]
