@@ -19,6 +19,9 @@ CUSTOMER_REQUEST_INTENTS = [
     "recover_password", "registration_problems",
     "complaint", "review", "contact_human_agent", "newsletter_subscription",
     "ask_recommendation",
+    # privacy
+    "give_consent", "withdraw_consent", "consent_later", "request_data_export",
+    "request_data_deletion",
 ]  # fmt: skip
 CONVERSATION_INTENTS = [
     "greet", "goodbye", "affirm", "deny", "thank_you", "bot_challenge", "out_of_scope",
