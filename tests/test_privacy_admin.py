@@ -93,3 +93,12 @@ def test_a_bad_id_is_a_400_and_a_store_down_a_503(world):
         f"/admin/customers/{who.customer_id}", headers=bearer(TOKEN))
     assert failed.status == 503 and failed.json["error"]["field"] == "store"
     assert audited(world, who.customer_id) == [("erasure", "failed")]
+
+
+def test_unreadable_models_are_a_503_not_a_500(world):
+    who = pw.person(world.store)
+    (world.models / "recommender.joblib").write_bytes(b"not a model")
+    _, failed = client(world).delete(f"/admin/customers/{who.customer_id}",
+                                     headers=bearer(TOKEN))  # fmt: skip
+    assert failed.status == 503 and "train again" in failed.json["error"]["problem"]
+    assert audited(world, who.customer_id) == [("erasure", "failed")]

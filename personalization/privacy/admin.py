@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json as jsonlib
 import logging
+from functools import partial
 
 from sanic import Sanic
 from sanic.request import Request
@@ -54,6 +56,11 @@ def add_admin_routes(app: Sanic, requests: PrivacyRequests, token: str | None) -
                          request.path.split("/customers/")[0], type(failure).__name__)
             return _error(503, "store", "a store is unavailable; the request was not completed "
                           "(the audit log says how far it got), send it again later")
+        except Exception as failure:  # noqa: BLE001 - e.g. unreadable models: say so, no 500
+            logger.error("%s %s failed (%s): %s", request.method,
+                         request.path.split("/customers/")[0], type(failure).__name__, failure)
+            return _error(503, "server", f"the request was not completed ({failure}); the "
+                          "audit log says how far it got, send it again once this is fixed")
 
     @app.get("/admin/customers/<customer_id:str>")
     async def export(request: Request, customer_id: str) -> HTTPResponse:
@@ -64,7 +71,7 @@ def add_admin_routes(app: Sanic, requests: PrivacyRequests, token: str | None) -
             return data
         if data is None:
             return _error(404, "customer_id", "nothing is held about this customer")
-        return json(data, dumps=_dumps)
+        return json(data, dumps=partial(jsonlib.dumps, default=str, ensure_ascii=False))
 
     @app.delete("/admin/customers/<customer_id:str>")
     async def erase(request: Request, customer_id: str) -> HTTPResponse:
@@ -75,8 +82,3 @@ def add_admin_routes(app: Sanic, requests: PrivacyRequests, token: str | None) -
             return report
         return json({"success": True, "subject": report.subject, "erased": report.counts})
 
-
-def _dumps(value) -> str:
-    import json as _json
-
-    return _json.dumps(value, default=str, ensure_ascii=False)
