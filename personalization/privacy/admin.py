@@ -21,7 +21,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, json
 from sqlalchemy.exc import SQLAlchemyError
 
-from personalization.privacy.requests import PrivacyRequests, RequestError
+from personalization.privacy.requests import ErasureReport, PrivacyRequests, RequestError
 
 logger = logging.getLogger(__name__)
 ACTOR = "admin-api"
@@ -62,23 +62,26 @@ def add_admin_routes(app: Sanic, requests: PrivacyRequests, token: str | None) -
             return _error(503, "server", f"the request was not completed ({failure}); the "
                           "audit log says how far it got, send it again once this is fixed")
 
-    @app.get("/admin/customers/<customer_id:str>")
-    async def export(request: Request, customer_id: str) -> HTTPResponse:
+    async def answer(request: Request, work, customer_id: str, respond) -> HTTPResponse:
         if (denied := refused(request)) is not None:
             return denied
-        data = await run(request, requests.export, customer_id, ACTOR)
-        if isinstance(data, HTTPResponse):
-            return data
-        if data is None:
-            return _error(404, "customer_id", "nothing is held about this customer")
-        return json(data, dumps=partial(jsonlib.dumps, default=str, ensure_ascii=False))
+        result = await run(request, work, customer_id, ACTOR)
+        return result if isinstance(result, HTTPResponse) else respond(result)
+
+    @app.get("/admin/customers/<customer_id:str>")
+    async def export(request: Request, customer_id: str) -> HTTPResponse:
+        return await answer(request, requests.export, customer_id, _exported)
 
     @app.delete("/admin/customers/<customer_id:str>")
     async def erase(request: Request, customer_id: str) -> HTTPResponse:
-        if (denied := refused(request)) is not None:
-            return denied
-        report = await run(request, requests.erase, customer_id, ACTOR)
-        if isinstance(report, HTTPResponse):
-            return report
-        return json({"success": True, "subject": report.subject, "erased": report.counts})
+        return await answer(request, requests.erase, customer_id, _erased)
 
+
+def _exported(data: dict | None) -> HTTPResponse:
+    if data is None:
+        return _error(404, "customer_id", "nothing is held about this customer")
+    return json(data, dumps=partial(jsonlib.dumps, default=str, ensure_ascii=False))
+
+
+def _erased(report: ErasureReport) -> HTTPResponse:
+    return json({"success": True, "subject": report.subject, "erased": report.counts})
