@@ -113,12 +113,16 @@ def _score(args: argparse.Namespace, settings: Settings) -> int:
 def _report(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
+    from personalization.analytics import conversation_analytics
+    from personalization.privacy.conversations import TRACKER_STORE, rasa_stores
     from personalization.store import Store
     from personalization.training import load_models
     from personalization.training.report import write_report
 
+    stores = rasa_stores(Path(args.endpoints or settings.endpoints_path))
+    tracker = next((s for s in stores if s.role == TRACKER_STORE), None)
     page = write_report(Store.from_url(settings.db_url), load_models(Path(args.models)),
-                        Path(args.out))  # fmt: skip
+                        Path(args.out), conversation_analytics(tracker) if tracker else None)
     print(f"Report written: {page}")
     return 0
 
@@ -203,9 +207,13 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--quiet", action="store_true", help="no progress bar")
     score.set_defaults(run=_score)
 
-    report = commands.add_parser("report", help="an HTML report of the trained models")
+    report = commands.add_parser("report", help="an HTML report of the trained models and "
+                                 "the conversations")  # fmt: skip
     report.add_argument("--models", default=MODELS, help=f"trained models (default {MODELS})")
     report.add_argument("--out", default="reports", help="folder for index.html and pictures")
+    report.add_argument("--endpoints", help="Rasa's endpoints file, for the conversations in "
+                        "its tracker store (default $PERSONALIZATION_ENDPOINTS or "
+                        "endpoints.yml)")  # fmt: skip
     report.set_defaults(run=_report)
 
     from personalization.updater.command import add_command

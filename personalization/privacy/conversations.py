@@ -45,10 +45,12 @@ class ConversationStoreError(ValueError):
 
 
 def _events_table(tracker_store: bool) -> Table:
-    # the columns used here (the tracker store also has the event's type, intent, action)
+    # the columns used here; the tracker store also has the event's time, type, intent, action
+    extra = [Column("timestamp", Float), Column("type_name", String(255)),
+             Column("intent_name", String(255)), Column("action_name", String(255))]
     return Table(TABLE, MetaData(), Column("id", Integer, primary_key=True),
                  Column("sender_id", String(255)), Column("data", Text),
-                 *([Column("timestamp", Float)] if tracker_store else []))  # fmt: skip
+                 *(extra if tracker_store else []))  # fmt: skip
 
 
 def names_customer(value: Any, customer_id: str) -> bool:
@@ -117,6 +119,25 @@ class ConversationStore:
         with self.engine.connect() as conn:
             return conn.execute(select(func.max(e.c.timestamp))
                                 .where(e.c.sender_id == sender)).scalar()  # fmt: skip
+
+    def activity(self, action_prefixes: tuple[str, ...]) -> dict[str, Any]:
+        """Counts over every conversation of the tracker store: conversations, user messages
+        by intent, and the actions whose names start with one of `action_prefixes`."""
+        if self.role != TRACKER_STORE or not self.exists():
+            return {"conversations": 0, "intents": {}, "actions": {}}
+        e = self.table
+        with self.engine.connect() as conn:
+            conversations = conn.execute(select(func.count(func.distinct(e.c.sender_id)))
+                                         ).scalar()  # fmt: skip
+            intents = dict(conn.execute(
+                select(e.c.intent_name, func.count()).where(e.c.type_name == "user")
+                .group_by(e.c.intent_name)).all())  # fmt: skip
+            actions = dict(conn.execute(
+                select(e.c.action_name, func.count())
+                .where(e.c.type_name == "action",
+                       or_(*(e.c.action_name.startswith(p) for p in action_prefixes)))
+                .group_by(e.c.action_name)).all())  # fmt: skip
+        return {"conversations": conversations, "intents": intents, "actions": actions}
 
     def delete(self, senders: Iterable[str]) -> int:
         e, senders = self.table, sorted(set(senders))

@@ -1,4 +1,5 @@
-"""`python -m personalization report`: one HTML page (plus its pictures) for analysts."""
+"""`python -m personalization report`: one HTML page (plus its pictures) for analysts: the
+customer models, and the conversations in Rasa's tracker store."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
+from personalization.analytics import ConversationAnalytics, analytics_section
 from personalization.churn import plot_curves
 from personalization.features.reading import iter_features
 from personalization.segmentation import plot_segments
@@ -23,7 +25,8 @@ text-align:left;vertical-align:top}th{background:#f3f3f3}img{max-width:100%}
 .num{text-align:right}.muted{color:#666}"""
 
 
-def write_report(store: Store, models: Models, folder: Path) -> Path:
+def write_report(store: Store, models: Models, folder: Path,
+                 conversations: ConversationAnalytics | None = None) -> Path:  # fmt: skip
     folder.mkdir(parents=True, exist_ok=True)
     frame = next(iter_features(store, chunk_customers=SAMPLE), None)
     if frame is None:
@@ -33,9 +36,9 @@ def write_report(store: Store, models: Models, folder: Path) -> Path:
     labels = scores.segment.astype(int).to_numpy()
     plot_segments(matrix, labels, models.personas, folder / "segments.png")
     parts = [_header(models, len(frame)), _segments(models), _churn(models, scores, folder),
-             _recommender(models)]  # fmt: skip
+             _recommender(models), analytics_section(conversations, folder)]  # fmt: skip
     page = folder / "index.html"
-    page.write_text("<!doctype html><meta charset='utf-8'><title>Customer models report"
+    page.write_text("<!doctype html><meta charset='utf-8'><title>Customers and conversations"
                     f"</title><style>{STYLE}</style>" + "\n".join(parts))  # fmt: skip
     return page
 
