@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 DEFAULT_DB_URL = "sqlite:///var/profiles.db"
 DEFAULT_RULES = "personalization.yml"
 DEFAULT_MODELS = "models/personalization"
+DEFAULT_ENDPOINTS = "endpoints.yml"
 
 
 class SettingsError(ValueError):
@@ -36,7 +37,7 @@ class Settings:
     hash_key: bytes | None = None
     identity_secret: bytes | None = None
     admin_token: str | None = None
-    endpoints_path: str = "endpoints.yml"
+    endpoints_path: str = DEFAULT_ENDPOINTS
     rules_path: str = DEFAULT_RULES
     models_dir: str = DEFAULT_MODELS
 
@@ -53,7 +54,7 @@ class Settings:
             hash_key=hash_key.encode() if hash_key else None,
             identity_secret=secret.encode() if secret else None,
             admin_token=env.get("PERSONALIZATION_ADMIN_TOKEN") or None,
-            endpoints_path=env.get("PERSONALIZATION_ENDPOINTS") or "endpoints.yml",
+            endpoints_path=env.get("PERSONALIZATION_ENDPOINTS") or DEFAULT_ENDPOINTS,
             rules_path=env.get("PERSONALIZATION_RULES") or DEFAULT_RULES,
             models_dir=env.get("PERSONALIZATION_MODELS") or DEFAULT_MODELS,
         )
