@@ -6,6 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RASA := $(PY) -m rasa
 STAMP := $(VENV)/.installed
+WEB_STAMP := web/node_modules/.installed
 MODEL := models/brightcart.tar.gz
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') $(wildcard components/*.py)
 
@@ -21,11 +22,11 @@ export RASA_TELEMETRY_ENABLED := false
 .PHONY: help install train run shell demo-db customer-models actions validate test test-stories lint crossval clean
 
 help:
-	@echo "make run       chat with the assistant in the terminal (installs and trains if needed)"
+	@echo "make run       serve the web chat page and report (installs and trains if needed)"
 	@echo "make test      run the whole test suite (what CI runs)"
 	@echo "make install   create .venv and install the pinned dependencies"
 	@echo "make train     train the model if data, domain or config changed"
-	@echo "make shell     Rasa's own interactive shell with debug output"
+	@echo "make shell     chat in the terminal instead (as a demo customer you choose)"
 	@echo "make demo-db   create var/profiles.db and fill it with a synthetic shop (if empty)"
 	@echo "make customer-models  train and score segments, churn, recommender (if stale)"
 	@echo "make actions   start only the action server"
@@ -35,7 +36,7 @@ help:
 	@echo "make lint      ruff"
 	@echo "make clean     remove models, results and caches (keeps .venv)"
 
-install: $(STAMP)
+install: $(STAMP) $(WEB_STAMP)
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-nodeps.txt constraints.txt
 	@if [ ! -x $(PY) ]; then \
@@ -54,6 +55,12 @@ $(STAMP): requirements.txt requirements-dev.txt requirements-nodeps.txt constrai
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-nodeps.txt
 	@touch $@
 
+# The chat page's one npm package (socket.io-client), exactly as web/package-lock.json pins it.
+$(WEB_STAMP): web/package.json web/package-lock.json
+	@command -v npm >/dev/null || { echo "npm (Node.js 18 or newer) is needed for the web chat page: install your system's nodejs and npm packages, then run make again."; exit 1; }
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 train: $(MODEL)
 
 $(MODEL): $(TRAINING_INPUTS) | $(STAMP)
@@ -61,16 +68,16 @@ $(MODEL): $(TRAINING_INPUTS) | $(STAMP)
 	@touch $@
 
 # Local demos only (README): a demo write key for the event API, a demo hash key and a demo
-# identity secret (the terminal chat signs the chosen customer's id with it).
+# identity secret (the web page and the terminal chat sign the chosen customer's id with it).
 run shell demo-db customer-models: export EVENTS_WRITE_KEYS ?= demo-write-key
 run shell demo-db customer-models actions: export PERSONALIZATION_HASH_KEY ?= demo-hash-key-for-local-use-only
 run shell: export PERSONALIZATION_IDENTITY_SECRET ?= demo-identity-secret-for-local-use-only
 
-run: $(MODEL) customer-models
+run: $(MODEL) customer-models $(WEB_STAMP)
 	$(PY) -m scripts.stack --model $(MODEL)
 
 shell: $(MODEL) customer-models
-	$(PY) -m scripts.stack --model $(MODEL) --rasa-shell
+	$(PY) -m scripts.stack --model $(MODEL) --terminal
 
 demo-db: $(STAMP)
 	$(PY) -m personalization db upgrade
@@ -93,7 +100,7 @@ lint: $(STAMP)
 test-stories: $(MODEL)
 	$(RASA) test core --model $(MODEL) --stories tests --fail-on-prediction-errors --out results/stories
 
-test: lint validate test-stories
+test: lint validate test-stories $(WEB_STAMP)
 	$(PY) -m pytest
 
 crossval: $(STAMP)

@@ -30,7 +30,8 @@ from personalization.privacy.consent import NEEDED
 # when the session starts (so they do not change under the customer's feet).
 PER_MESSAGE = ("personalized", "route", "offer", "handoff", "agents_available",
                "part_of_day", "tone", "vip")  # fmt: skip
-NOT_CARRIED = {METADATA_SLOT, "requested_slot", QUESTION_SLOT, *SLOTS}
+EXPLANATION_SLOT = "explanation"  # set only when the runtime explains (the "why" panel)
+NOT_CARRIED = {METADATA_SLOT, "requested_slot", QUESTION_SLOT, EXPLANATION_SLOT, *SLOTS}
 
 
 def _decide(tracker: Tracker, metadata: dict[str, Any], context: Context):
@@ -58,6 +59,8 @@ class ActionSessionStart(Action):
         if metadata:
             values[METADATA_SLOT] = metadata
         values.update((name, decision.slots.get(name)) for name in SLOTS)
+        if runtime().explain:
+            values[EXPLANATION_SLOT] = decision.explanation()
         if decision.slots.get("consent") == NEEDED:  # first chat, or a new privacy notice
             dispatcher.utter_message(response="utter_ask_consent")
             values[QUESTION_SLOT] = True
@@ -88,6 +91,8 @@ class ActionPersonalize(Action):
         else:
             events = [SlotSet(name, decision.slots.get(name)) for name in PER_MESSAGE
                       if tracker.get_slot(name) != decision.slots.get(name)]  # fmt: skip
+        if runtime().explain and tracker.get_slot(EXPLANATION_SLOT) != decision.explanation():
+            events.append(SlotSet(EXPLANATION_SLOT, decision.explanation()))
         if tracker.get_slot(QUESTION_SLOT) and answer_of(tracker) is None \
                 and len(user_intents(tracker)) > 1:  # (the first message came before it)
             events.append(SlotSet(QUESTION_SLOT, False))  # asked something else: not an answer

@@ -35,6 +35,7 @@ class Runtime:
     models: LiveModels | None
     hasher: IdHasher | None = None  # keys the audit log's subjects and the suppression list
     requests: PrivacyRequests | None = None  # exports and erasures asked for in the chat
+    explain: bool = False  # each decision's explanation goes to the `explanation` slot
 
     def recommender(self):
         models = self.models.get() if self.models else None
@@ -92,7 +93,8 @@ def build(settings: Settings) -> Runtime:
     conversations = rasa_stores(Path(settings.endpoints_path))
     requests = PrivacyRequests(store, hasher, conversations, Path(settings.models_dir))
     return Runtime(Personalizer(store, rules, settings.identity_secret), store,
-                   LiveModels(settings.models_dir), hasher, requests)  # fmt: skip
+                   LiveModels(settings.models_dir), hasher, requests,
+                   settings.explain)  # fmt: skip
 
 
 def runtime() -> Runtime:

@@ -113,16 +113,10 @@ def _score(args: argparse.Namespace, settings: Settings) -> int:
 def _report(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
-    from personalization.analytics import conversation_analytics
-    from personalization.privacy.conversations import TRACKER_STORE, rasa_stores
-    from personalization.store import Store
-    from personalization.training import load_models
-    from personalization.training.report import write_report
+    from personalization.training.report import report_from_settings
 
-    stores = rasa_stores(Path(args.endpoints or settings.endpoints_path))
-    tracker = next((s for s in stores if s.role == TRACKER_STORE), None)
-    page = write_report(Store.from_url(settings.db_url), load_models(Path(args.models)),
-                        Path(args.out), conversation_analytics(tracker) if tracker else None)
+    page = report_from_settings(settings, Path(args.out), Path(args.models),
+                                Path(args.endpoints) if args.endpoints else None)  # fmt: skip
     print(f"Report written: {page}")
     return 0
 

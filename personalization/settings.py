@@ -13,6 +13,8 @@
   broker keep conversations (default `endpoints.yml`), for exports and erasures.
 - `PERSONALIZATION_RULES`: the personalization rules file (default `personalization.yml`).
 - `PERSONALIZATION_MODELS`: the trained customer models (default `models/personalization`).
+- `PERSONALIZATION_EXPLAIN`: `1` puts each decision's explanation in the conversation (the
+  `explanation` slot, for the web page's "why" panel); off by default: demos and designers.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ class Settings:
     endpoints_path: str = DEFAULT_ENDPOINTS
     rules_path: str = DEFAULT_RULES
     models_dir: str = DEFAULT_MODELS
+    explain: bool = False
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -57,6 +60,7 @@ class Settings:
             endpoints_path=env.get("PERSONALIZATION_ENDPOINTS") or DEFAULT_ENDPOINTS,
             rules_path=env.get("PERSONALIZATION_RULES") or DEFAULT_RULES,
             models_dir=env.get("PERSONALIZATION_MODELS") or DEFAULT_MODELS,
+            explain=env.get("PERSONALIZATION_EXPLAIN", "").strip().lower() in {"1", "true", "yes"},
         )
 
     def require_hash_key(self) -> bytes:

@@ -1,13 +1,15 @@
-"""Start the action server and the Rasa server, wait until both answer, stop them together.
+"""Start the assistant's servers, wait until they answer, stop them together on Ctrl-C.
 
-`make run` uses this with a terminal chat in front; the end-to-end tests use the same
-functions with their own ports and endpoints.
+`make run` puts the web chat page in front (scripts/web_demo.py), `make shell` a terminal
+chat; the end-to-end and browser tests use the same functions with their own ports and
+endpoints.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -20,6 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
+
+from personalization.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 LOGGING = ROOT / "config" / "logging.yml"  # redacts personal data from the servers' logs
@@ -92,6 +96,18 @@ def start_updater(broker_url: str, log_path: Path, env: dict | None = None,
     return _start("updater", command, log_path, env)
 
 
+def start_web_demo(port: int, rasa_port: int, log_path: Path, env: dict | None = None,
+                   reports: Path | None = None) -> Service:  # fmt: skip
+    command = [sys.executable, "-m", "scripts.web_demo", "--port", str(port),
+               "--rasa-port", str(rasa_port), *(["--reports", str(reports)] if reports else [])]
+    return _start("web page", command, log_path, env)
+
+
+def rasa_api_args(token: str) -> list[str]:
+    """Rasa's HTTP API, which the "why" panel reads, behind a token."""
+    return ["--enable-api", "--auth-token", token]
+
+
 def wait_until_up(service: Service, url: str, timeout: float = 180.0) -> None:
     """Poll `url` until it answers 200; fail early, with the log, if the process died."""
     deadline = time.monotonic() + timeout
@@ -131,7 +147,7 @@ def _terminal_chat(rasa_url: str) -> None:
     """Chat in this terminal, as a customer of the profile store or a visitor."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from personalization.settings import Settings
+    from personalization.rules import load_rules
     from personalization.store import Store
     from personalization.store.customers import example_customers
     from scripts.chat import chat, choose_customer
@@ -141,8 +157,9 @@ def _terminal_chat(rasa_url: str) -> None:
     if settings.identity_secret:
         try:
             store = Store.from_url(settings.db_url, check_schema=False)
+            notice = load_rules(settings.rules_path).settings.privacy_notice_version
             with store.engine.connect() as conn:
-                examples = example_customers(conn)
+                examples = example_customers(conn, notice)
             store.dispose()
         except SQLAlchemyError as error:
             print(f"(no customers to chat as: {type(error).__name__})")
@@ -182,6 +199,17 @@ def ensure_free(port: int, what: str) -> None:
             )
 
 
+def _serve_until_stopped(services: list[Service]) -> int:
+    """Wait for Ctrl-C; if a server dies meanwhile, say which and stop the others."""
+    while True:
+        for service in services:
+            if service.process.poll() is not None:
+                print(f"The {service.name} stopped (exit code {service.process.returncode}). "
+                      f"Last lines of {service.log_path}:\n{service.log_tail()}", file=sys.stderr)
+                return 1
+        time.sleep(1)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "brightcart.tar.gz")
@@ -192,17 +220,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--logs", type=Path, default=ROOT / "logs")
     parser.add_argument("--events-port", type=int, default=5056, help="the event API's port")
-    parser.add_argument(
-        "--rasa-shell", action="store_true",
-        help="use `rasa shell --debug` (its own server) instead of `rasa run` + a chat client",
-    )
+    parser.add_argument("--web-port", type=int, default=8080, help="the chat page's port")
+    parser.add_argument("--terminal", action="store_true",
+                        help="chat in this terminal instead of serving the web page")
     args = parser.parse_args(argv)
 
     services: list[Service] = []
     try:
         action_port = action_port_of(args.endpoints)
-        for port, what in ((action_port, "action server"), (args.rasa_port, "Rasa server"),
-                           (args.events_port, "event API")):
+        ports = [(action_port, "action server"), (args.rasa_port, "Rasa server"),
+                 (args.events_port, "event API")]  # fmt: skip
+        if not args.terminal:
+            ports.append((args.web_port, "web page"))
+        for port, what in ports:
             ensure_free(port, what)
         (ROOT / "var").mkdir(exist_ok=True)
         stores = {"PERSONALIZATION_ENDPOINTS": str(args.endpoints)}  # for privacy requests
@@ -216,21 +246,27 @@ def main(argv: list[str] | None = None) -> int:
               f"(log: {events.log_path}); updater log: {updater.log_path}")
         wait_until_up(actions, f"http://localhost:{action_port}/health")
         wait_until_up(events, f"http://localhost:{args.events_port}/health")
-        if args.rasa_shell:
-            command = [sys.executable, "-m", "rasa", "shell", "--debug", "--logging-config-file",
-                       str(LOGGING), "--model", str(args.model),
-                       "--endpoints", str(args.endpoints), "--port", str(args.rasa_port)]
-            return subprocess.call(command, cwd=ROOT)
-        rasa = start_rasa_server(
-            args.model, args.rasa_port, args.endpoints, args.logs / "rasa_server.log"
-        )
+        token = secrets.token_urlsafe(24)  # this run's; only the web page's server gets it
+        explain = Settings.from_env().explain and not args.terminal
+        rasa = start_rasa_server(args.model, args.rasa_port, args.endpoints,
+                                 args.logs / "rasa_server.log",
+                                 extra_args=rasa_api_args(token) if explain else ())  # fmt: skip
         services.append(rasa)
         print(f"Rasa server starting on port {args.rasa_port} (log: {rasa.log_path}); "
               "loading the model takes a little while...")
         wait_until_up(rasa, f"http://localhost:{args.rasa_port}/webhooks/rest/")
         print(f"Rasa server ready: http://localhost:{args.rasa_port}/webhooks/rest/webhook")
-        _terminal_chat(f"http://localhost:{args.rasa_port}")
-        return 0
+        if args.terminal:
+            _terminal_chat(f"http://localhost:{args.rasa_port}")
+            return 0
+        web = start_web_demo(args.web_port, args.rasa_port, args.logs / "web_page.log",
+                             {"RASA_API_TOKEN": token, **stores})  # fmt: skip
+        services.append(web)
+        wait_until_up(web, f"http://localhost:{args.web_port}/api/config")
+        print(f"\nChat page: http://localhost:{args.web_port}/  (report: "
+              f"http://localhost:{args.web_port}/report/"
+              f"{'; why panel on' if explain else ''}). Ctrl-C stops everything.")
+        return _serve_until_stopped(services)
     except (KeyboardInterrupt, EOFError):
         return 0
     except (RuntimeError, TimeoutError) as error:

@@ -1,4 +1,5 @@
-"""`make run`: both servers start, a person chats in a terminal, Ctrl-C stops everything."""
+"""`make run` and `make shell`: the servers start, the chat page is served (or a person chats
+in the terminal), Ctrl-C stops everything."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import socket
 import subprocess
 import sys
 import time
+
+import requests
 
 from personalization.store import Store, migrate
 from personalization.store.sql import utcnow
@@ -43,9 +46,10 @@ def test_the_project_endpoints_call_the_action_server_make_run_starts():
     assert action_port_of(ROOT / "endpoints.yml") == 5055
 
 
-def test_terminal_chat_and_ctrl_c(tmp_path):
-    action_port, rasa_port, events_port = free_port(), free_port(), free_port()
-    endpoints = endpoints_for_test(tmp_path, action_port)
+def start_stack(tmp_path, *args: str):
+    """scripts.stack (what make run / make shell start) in a terminal, on free ports."""
+    ports = {"action": free_port(), "rasa": free_port(), "events": free_port(), "web": free_port()}
+    endpoints = endpoints_for_test(tmp_path, ports["action"])
     profiles = f"sqlite:///{tmp_path / 'profiles.db'}"
     migrate.upgrade(profiles)
     shop.fill(Store.from_url(profiles), now=utcnow())
@@ -58,12 +62,41 @@ def test_terminal_chat_and_ctrl_c(tmp_path):
     main, terminal = pty.openpty()
     process = subprocess.Popen(
         [sys.executable, "-m", "scripts.stack", "--model", str(MODEL), "--rasa-port",
-         str(rasa_port), "--events-port", str(events_port), "--endpoints", str(endpoints),
-         "--logs", str(tmp_path)],
+         str(ports["rasa"]), "--events-port", str(ports["events"]), "--web-port",
+         str(ports["web"]), "--endpoints", str(endpoints), "--logs", str(tmp_path), *args],
         stdin=terminal, stdout=terminal, stderr=terminal, cwd=ROOT, start_new_session=True,
         env=env,
     )  # fmt: skip
     os.close(terminal)
+    return process, main, ports
+
+
+def ctrl_c(process, main) -> None:
+    os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: the terminal signals its foreground group
+    read_until(main, "Stopping the servers", timeout=30)
+    assert process.wait(timeout=60) == 0
+
+
+def test_make_run_serves_the_chat_page_and_ctrl_c_stops_it(tmp_path):
+    process, main, ports = start_stack(tmp_path)
+    try:
+        shown = read_until(main, "Ctrl-C stops everything", timeout=300)
+        assert f"Chat page: http://localhost:{ports['web']}/" in shown
+        assert f"http://localhost:{ports['web']}/report/" in shown
+        page = requests.get(f"http://localhost:{ports['web']}/", timeout=10)
+        assert page.status_code == 200 and "Chat with Brightcart" in page.text
+        customers = requests.get(f"http://localhost:{ports['web']}/api/customers", timeout=10)
+        assert shop.VIP in {c["id"] for c in customers.json()["customers"]}
+        ctrl_c(process, main)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(main)
+    assert all(port_is_free(p) for p in ports.values())
+
+
+def test_make_shell_chats_in_the_terminal_and_ctrl_c(tmp_path):
+    process, main, ports = start_stack(tmp_path, "--terminal")
     try:
         menu = read_until(main, "Choose a number", timeout=300)
         assert "1) Margaret Smith (C-VIP): VIP (gold loyalty)" in menu
@@ -75,11 +108,9 @@ def test_terminal_chat_and_ctrl_c(tmp_path):
         answer = read_until(main, "dedicated account manager", timeout=60)
         if "You:" not in answer.split("dedicated account manager")[-1]:
             read_until(main, "You:", timeout=30)  # the prompt reads keys again
-        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: the terminal signals its foreground group
-        read_until(main, "Stopping the servers", timeout=30)
-        assert process.wait(timeout=60) == 0
+        ctrl_c(process, main)
     finally:
         if process.poll() is None:
             process.kill()
         os.close(main)
-    assert all(port_is_free(p) for p in (action_port, rasa_port, events_port))
+    assert all(port_is_free(p) for p in ports.values())

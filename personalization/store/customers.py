@@ -88,10 +88,16 @@ def customer_exists(conn: Connection, customer_id: str) -> bool:
     return conn.execute(query).first() is not None
 
 
-def example_customers(conn: Connection) -> list[tuple[str, str, str]]:
+def example_customers(conn: Connection, notice_version: str) -> list[tuple[str, str, str]]:
     """(customer_id, name, why) for demos: a gold customer, the newest sign-up, the highest
-    churn risk and a customer back after a long silence, where the store has them."""
-    c, s, h = t.customers, t.scores, t.interaction_history
+    churn risk and a customer back after a long silence, each of whom allowed personalization
+    under the current privacy notice, and a customer who was never asked, where the store
+    has them."""
+    c, s, h, cs = t.customers, t.scores, t.interaction_history, t.consent_state
+    consented = select(cs.c.customer_id).where(
+        cs.c.purpose == "personalization", cs.c.granted.is_(True),
+        cs.c.notice_version == notice_version)  # fmt: skip
+    answered = select(cs.c.customer_id).where(cs.c.purpose == "personalization")
     picks = [
         ("VIP (gold loyalty)", select(c.c.customer_id, c.c.name)
          .where(c.c.loyalty_status == "gold").order_by(c.c.customer_id)),
@@ -104,6 +110,9 @@ def example_customers(conn: Connection) -> list[tuple[str, str, str]]:
          .where(h.c.last_interaction_at.isnot(None))
          .order_by(h.c.last_interaction_at, c.c.customer_id)),
     ]  # fmt: skip
+    picks = [(why, query.where(c.c.customer_id.in_(consented))) for why, query in picks]
+    picks.append(("first chat: never asked about their data", select(c.c.customer_id, c.c.name)
+                  .where(c.c.customer_id.notin_(answered)).order_by(c.c.customer_id)))
     found, seen = [], set()
     for why, query in picks:
         if seen:

@@ -13,6 +13,7 @@ from personalization.analytics import ConversationAnalytics, analytics_section
 from personalization.churn import plot_curves
 from personalization.features.reading import iter_features
 from personalization.segmentation import plot_segments
+from personalization.settings import Settings
 from personalization.store import Store
 from personalization.training.artifacts import Models
 from personalization.training.scoring import score_frame
@@ -41,6 +42,24 @@ def write_report(store: Store, models: Models, folder: Path,
     page.write_text("<!doctype html><meta charset='utf-8'><title>Customers and conversations"
                     f"</title><style>{STYLE}</style>" + "\n".join(parts))  # fmt: skip
     return page
+
+
+def report_from_settings(settings: Settings, folder: Path, models_dir: Path | None = None,
+                         endpoints: Path | None = None) -> Path:  # fmt: skip
+    """The report of the store and models the settings name, with the conversations of the
+    tracker store in Rasa's endpoints file."""
+    from personalization.analytics import conversation_analytics
+    from personalization.privacy.conversations import TRACKER_STORE, rasa_stores
+    from personalization.training.artifacts import load_models
+
+    stores = rasa_stores(endpoints or Path(settings.endpoints_path))
+    tracker = next((s for s in stores if s.role == TRACKER_STORE), None)
+    store = Store.from_url(settings.db_url)
+    try:
+        return write_report(store, load_models(models_dir or Path(settings.models_dir)), folder,
+                            conversation_analytics(tracker) if tracker else None)  # fmt: skip
+    finally:
+        store.dispose()
 
 
 def _header(models: Models, drawn: int) -> str:

@@ -1,0 +1,96 @@
+"""A running web chat for browser tests: action server, Rasa server (socket.io channel) and
+the demo website (scripts/web_demo.py) on the shop of tests/shop.py, with the "why" panel on,
+and Debian's Chromium driven by Playwright.
+
+Chromium comes from the system (`apt-get install chromium`; .ci/run installs it), never
+downloaded: $CHROMIUM_PATH, else the first of `chromium`, `chromium-browser` on PATH. Where
+it is missing the browser tests are skipped, naming it, unless REQUIRE_SERVICES=1 (CI).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from personalization.store import Store, migrate
+from personalization.store.sql import utcnow
+from scripts.stack import (
+    Service,
+    rasa_api_args,
+    start_action_server,
+    start_rasa_server,
+    start_web_demo,
+    stop,
+    wait_until_up,
+)
+from tests import shop
+from tests.conftest import HASH_KEY, MODEL, endpoints_for_test, free_port, open_all_hours
+from tests.databases import service_unavailable
+from tests.trackers import ROOT
+
+SCREENSHOTS = ROOT / "results" / "screenshots"  # the browser tests' artifacts
+API_TOKEN = "browser-test-rasa-api-token"
+
+
+def chromium_path() -> str:
+    found = os.environ.get("CHROMIUM_PATH") or next(
+        filter(None, map(shutil.which, ("chromium", "chromium-browser"))), None)  # fmt: skip
+    if not found or not Path(found).exists():
+        service_unavailable("Chromium (Debian package `chromium`)",
+                            FileNotFoundError("not on PATH and no CHROMIUM_PATH"))  # fmt: skip
+    return found
+
+
+@dataclass
+class WebChat:
+    url: str  # the chat page
+    rasa_port: int
+    endpoints: Path
+    work: Path
+    services: dict[str, Service]
+
+    def stop_rasa(self) -> None:
+        stop([self.services.pop("rasa")])
+
+    def start_rasa(self) -> None:
+        rasa = start_rasa_server(MODEL, self.rasa_port, self.endpoints,
+                                 self.work / "rasa_server.log",
+                                 extra_args=rasa_api_args(API_TOKEN))  # fmt: skip
+        self.services["rasa"] = rasa
+        wait_until_up(rasa, f"http://localhost:{self.rasa_port}/webhooks/rest/", timeout=300)
+
+
+def start_web_chat(work: Path) -> WebChat:
+    action_port, rasa_port, web_port = free_port(), free_port(), free_port()
+    endpoints = endpoints_for_test(work, action_port)
+    profiles = f"sqlite:///{work / 'profiles.db'}"
+    migrate.upgrade(profiles)
+    store = Store.from_url(profiles)
+    shop.fill(store, now=utcnow())
+    store.dispose()
+    rules = work / "personalization.yml"
+    rules.write_text(open_all_hours(ROOT / "personalization.yml"))
+    env = {"PERSONALIZATION_DB_URL": profiles, "PERSONALIZATION_RULES": str(rules),
+           "PERSONALIZATION_IDENTITY_SECRET": shop.SECRET.decode(),
+           "PERSONALIZATION_HASH_KEY": HASH_KEY, "PERSONALIZATION_ENDPOINTS": str(endpoints),
+           "PERSONALIZATION_MODELS": str(work / "no-models"), "PERSONALIZATION_EXPLAIN": "1",
+           "RASA_API_TOKEN": API_TOKEN}  # fmt: skip
+    chat = WebChat(f"http://localhost:{web_port}/", rasa_port, endpoints, work, {})
+    try:
+        actions = start_action_server(action_port, work / "action_server.log", env)
+        chat.services["actions"] = actions
+        web = start_web_demo(web_port, rasa_port, work / "web_page.log", env, work / "reports")
+        chat.services["web"] = web
+        wait_until_up(actions, f"http://localhost:{action_port}/health")
+        wait_until_up(web, f"http://localhost:{web_port}/api/config")
+        chat.start_rasa()
+    except BaseException:
+        stop_web_chat(chat)
+        raise
+    return chat
+
+
+def stop_web_chat(chat: WebChat) -> None:
+    stop(list(chat.services.values()))
