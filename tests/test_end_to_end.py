@@ -6,6 +6,7 @@ import time
 
 from personalization.store.customers import upsert_customers
 from personalization.store.tracking import record_consent
+from tests import shop
 from tests.replies import conversation, default, texts, variations
 
 
@@ -103,3 +104,22 @@ def test_conversations_reach_the_customers_interaction_history(assistant):
     # the updater got past the earlier conversation of the customer without consent
     untouched = assistant.store.profile(private)
     assert (untouched.conversations, untouched.requests_by_intent) == (0, {})
+
+
+def test_a_web_chat_counts_for_the_customer_its_signature_names(assistant):
+    """On the web chat Rasa's sender id is a random session id: the signed metadata links the
+    conversation to the customer (conversation_links), so its events reach their history."""
+    me, session = known_customer(assistant, consent=True), conversation()
+    assistant.say(session, "hello", shop.metadata(me))
+    assistant.say(session, "i want to speak to a real person", shop.metadata(me))
+    profile = wait_for_history(assistant, me)
+    assert profile.conversations == 1 and profile.escalations == 1
+    assert profile.requests_by_intent == {"greet": 1, "contact_human_agent": 1}
+    forged = {**shop.metadata(me), "customer_signature": "0" * 64}
+    assistant.say(conversation(), "hello", forged)  # counts for nobody
+    assistant.say(session, "thanks", shop.metadata(me))
+    deadline = time.monotonic() + 30
+    while assistant.store.profile(me).requests_by_intent.get("thank_you") != 1:
+        assert time.monotonic() < deadline, "the third message never reached the history"
+        time.sleep(0.3)
+    assert assistant.store.profile(me).requests_by_intent.get("greet") == 1

@@ -10,9 +10,11 @@ from datetime import datetime, timezone
 from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
 
+from personalization.conversation.identity import sign_customer_id
 from personalization.store.customers import upsert_customers
 from personalization.store.engine import create_engine
-from personalization.store.history import set_offset
+from personalization.store.history import linked_customers, set_offset
+from personalization.store.subject import customer_data
 from personalization.store.tracking import record_consent
 from personalization.updater.history import apply_events, delta_of
 from personalization.updater.sources import poll_sql_once, run_amqp, source_name
@@ -72,6 +74,46 @@ def test_each_event_counts_once_and_only_with_consent(store):
     assert (again.applied, again.duplicates) == (0, 28)
     check_history(store.profile("alice"))
     assert store.profile("bob").conversations == 0
+
+
+def signed(customer: str, secret: bytes = b"updater-test-identity-secret") -> dict:
+    return {"customer_id": customer, "customer_signature": sign_customer_id(secret, customer)}
+
+
+def web_conversation(session: str, metadata: dict) -> list[dict]:
+    """What Rasa publishes for a web chat: a random sender id; the signed metadata in the
+    first event (the session_started_metadata slot) and on every message."""
+    events = conversation(session)
+    for event in events:
+        if event["event"] == "user":
+            event["metadata"] = metadata
+    return [{"event": "slot", "sender_id": session, "name": "session_started_metadata",
+             "value": metadata}, *events]  # fmt: skip
+
+
+def test_a_conversation_counts_for_the_customer_its_signature_names(store):
+    secret = b"updater-test-identity-secret"
+    customers_with_consent(store, "alice", without=["bob"])
+    events = (web_conversation("web-1", signed("alice"))  # in batches of two: linked once,
+              + web_conversation("web-2", signed("alice", b"another-secret-entirely"))  # forged
+              + web_conversation("web-3", signed("bob")))  # no consent: not even linked
+    items = [(f"k{i}", e) for i, e in enumerate(events)]
+    for start in range(0, len(items), 2):  # the link outlives the batch that made it
+        with store.begin() as conn:
+            apply_events(conn, "test", items[start:start + 2], secret)
+    check_history(store.profile("alice"))
+    assert store.profile("bob").conversations == 0
+    with store.engine.connect() as conn:
+        assert linked_customers(conn, {"web-1", "web-2", "web-3"}) == {"web-1": "alice"}
+        assert customer_data(conn, "alice")["conversation_links"][0]["sender_id"] == "web-1"
+
+
+def test_without_the_identity_secret_only_the_sender_id_counts(store):
+    customers_with_consent(store, "alice")
+    items = [(f"k{i}", e) for i, e in enumerate(web_conversation("web-1", signed("alice")))]
+    with store.begin() as conn:
+        assert apply_events(conn, "test", items).applied == 0
+    assert store.profile("alice").conversations == 0
 
 
 def test_concurrent_updaters_apply_overlapping_batches_exactly_once(store):

@@ -81,3 +81,19 @@ def get_offset(conn: Connection, source: str) -> int:
 def set_offset(conn: Connection, source: str, position: int) -> None:
     upsert(conn, t.source_offsets, [{"source": source, "position": position}], key=["source"],
            compare=["position"])  # fmt: skip
+
+
+def link_conversations(conn: Connection, links: dict[str, str]) -> None:
+    """Record which customer each conversation (Rasa sender id) was verified to belong to."""
+    now = utcnow()
+    upsert(conn, t.conversation_links,
+           [{"sender_id": s, "customer_id": c, "linked_at": now} for s, c in links.items()],
+           key=("sender_id",), compare=("customer_id",), stamp="linked_at")  # fmt: skip
+
+
+def linked_customers(conn: Connection, senders: set[str]) -> dict[str, str]:
+    if not senders:
+        return {}
+    links = t.conversation_links
+    return dict(conn.execute(select(links.c.sender_id, links.c.customer_id)
+                             .where(links.c.sender_id.in_(sorted(senders)))).all())  # fmt: skip

@@ -233,3 +233,13 @@ pending_sweeps = Table(
     Column("sender_id", String(255), primary_key=True),
     Column("requested_at", DateTime, nullable=False),
 )
+
+# Which customer a Rasa conversation belongs to (its sender id is random on the web chat), as
+# the signed metadata of its messages proved; the updater attributes conversation events so.
+conversation_links = Table(
+    "conversation_links",
+    metadata,
+    Column("sender_id", String(255), primary_key=True),
+    Column("customer_id", String(64), nullable=False, index=True),
+    Column("linked_at", DateTime, nullable=False),
+)

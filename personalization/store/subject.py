@@ -2,9 +2,10 @@
 erasure.
 
 What belongs to a customer: their customers row and the rows keyed by their id
-(preferences, scores, interaction history, tickets, consent records and state, orders and
-order items), their tracked events, and the anonymous events of the browsers they were
-identified on (events with no customer id and one of their anonymous ids).
+(preferences, scores, interaction history, tickets, consent records and state, the links of
+their conversations, orders and order items), their tracked events, and the anonymous
+events of the browsers they were identified on (events with no customer id and one of their
+anonymous ids).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from personalization.store.tracking import suppress
 
 # rows keyed by the customer id, deleted with the customer (orders are anonymized instead)
 OWNED = (t.preferences, t.scores, t.interaction_history, t.tickets, t.consent_records,
-         t.consent_state)  # fmt: skip
+         t.consent_state, t.conversation_links)  # fmt: skip
 
 
 def plain(value: Any) -> Any:
@@ -75,6 +76,9 @@ def customer_data(conn: Connection, customer_id: str) -> dict[str, Any] | None:
         "tickets": _rows(conn, t.tickets, t.tickets.c.customer_id == customer_id,
                          t.tickets.c.created_at),
         "events": _rows(conn, t.events, _events_of(conn, customer_id), t.events.c.id),
+        "conversation_links": _rows(conn, t.conversation_links,
+                                    t.conversation_links.c.customer_id == customer_id,
+                                    t.conversation_links.c.sender_id),
         "consent": {
             "current": _rows(conn, t.consent_state, t.consent_state.c.customer_id == customer_id,
                              t.consent_state.c.purpose),

@@ -1,5 +1,14 @@
 """What one Rasa conversation event changes in a customer's interaction history, and
-applying a batch of them with exactly-once effect."""
+applying a batch of them with exactly-once effect.
+
+Whose history: the customer the conversation was verified to belong to. A message's metadata
+(and the `session_started_metadata` slot, the first event of a session) carries the id the
+website signed; with PERSONALIZATION_IDENTITY_SECRET the updater checks the signature and
+links the conversation's sender id to that customer (conversation_links), so the events
+before and after it, in this batch or a later one, count for them. A conversation never
+linked counts for its sender id (the REST channel's terminal chat uses the customer id), if
+that is a consented customer.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +18,14 @@ from datetime import datetime, timezone
 
 from sqlalchemy.engine import Connection
 
-from personalization.store.history import Delta, add_to_history, claim_keys
+from personalization.conversation.identity import identify
+from personalization.store.history import (
+    Delta,
+    add_to_history,
+    claim_keys,
+    link_conversations,
+    linked_customers,
+)
 from personalization.store.tracking import consented
 
 PURPOSE = "personalization"
@@ -37,8 +53,29 @@ def delta_of(event: dict) -> Delta | None:
     )  # fmt: skip
 
 
-def customer_of(event: dict) -> str | None:
-    return event.get("sender_id") or None
+def signed_metadata(event: dict) -> dict | None:
+    """The metadata a website signed, where an event carries it."""
+    if event.get("event") == "user":
+        metadata = event.get("metadata")
+    elif event.get("event") == "slot" and event.get("name") == "session_started_metadata":
+        metadata = event.get("value")
+    else:
+        return None
+    return metadata if isinstance(metadata, dict) and metadata.get("customer_id") else None
+
+
+def verified_links(events: list[dict], secret: bytes | None) -> dict[str, str]:
+    """sender id -> customer id, from the signed metadata in `events` (the last one wins)."""
+    links: dict[str, str] = {}
+    if not secret:
+        return links
+    for event in events:
+        sender, metadata = event.get("sender_id"), signed_metadata(event)
+        if sender and metadata is not None:
+            customer = identify(metadata, None, secret).customer_id
+            if customer:
+                links[sender] = customer
+    return links
 
 
 @dataclass
@@ -48,8 +85,10 @@ class ApplyResult:
     without_consent: int = 0
 
 
-def apply_events(conn: Connection, source: str, items: list[tuple[str, dict]]) -> ApplyResult:
-    """Apply (key, event) pairs once each: a key applied before is skipped.
+def apply_events(conn: Connection, source: str, items: list[tuple[str, dict]],
+                 secret: bytes | None = None) -> ApplyResult:  # fmt: skip
+    """Apply (key, event) pairs once each: a key applied before is skipped. `secret`: the
+    identity secret that verifies the signed customer ids in the events' metadata.
 
     Call it inside a transaction: the effect and the record of the keys commit together, so
     a crash before the commit leaves nothing behind and a redelivery after it is recognised.
@@ -62,7 +101,17 @@ def apply_events(conn: Connection, source: str, items: list[tuple[str, dict]]) -
             fresh[key] = event
         else:
             result.duplicates += 1
-    allowed = consented(conn, {c for e in fresh.values() if (c := customer_of(e))}, PURPOSE)
+    verified = verified_links([e for _, e in items], secret)
+    senders = {s for e in fresh.values() if (s := e.get("sender_id"))}
+    links = {**linked_customers(conn, senders - verified.keys()), **verified}
+
+    def customer_of(event: dict) -> str | None:
+        sender = event.get("sender_id") or None
+        return links.get(sender, sender)
+
+    candidates = {c for e in fresh.values() if (c := customer_of(e))} | set(verified.values())
+    allowed = consented(conn, candidates, PURPOSE)
+    link_conversations(conn, {s: c for s, c in verified.items() if c in allowed})
     deltas: dict[str, Delta] = {}
     for event in fresh.values():
         customer, delta = customer_of(event), delta_of(event)

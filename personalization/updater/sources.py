@@ -42,8 +42,10 @@ def source_name(url: str) -> str:
     return "sql:" + make_url(url).render_as_string(hide_password=True)
 
 
-def poll_sql_once(store: Store, broker_engine, name: str, batch: int = 500) -> int:
-    """Apply the next batch of broker rows; returns how many rows were read."""
+def poll_sql_once(store: Store, broker_engine, name: str, batch: int = 500,
+                  secret: bytes | None = None) -> int:  # fmt: skip
+    """Apply the next batch of broker rows; returns how many rows were read. `secret`
+    verifies the customer ids signed in the events' metadata (history.apply_events)."""
     with store.begin() as conn:
         after = get_offset(conn, name)
         try:
@@ -57,19 +59,20 @@ def poll_sql_once(store: Store, broker_engine, name: str, batch: int = 500) -> i
         if not rows:
             return 0
         items = [(str(r.id), {"sender_id": r.sender_id, **json.loads(r.data)}) for r in rows]
-        result = apply_events(conn, name, items)
+        result = apply_events(conn, name, items, secret)
         set_offset(conn, name, rows[-1].id)
     logger.info("applied %d events from %s (%d duplicates, %d without consent)",
                 result.applied, name, result.duplicates, result.without_consent)  # fmt: skip
     return len(rows)
 
 
-def run_sql(store: Store, url: str, stop: threading.Event, interval: float = 1.0) -> None:
+def run_sql(store: Store, url: str, stop: threading.Event, interval: float = 1.0,
+            secret: bytes | None = None) -> None:  # fmt: skip
     broker = create_engine(url)
     name = source_name(url)
     logger.info("reading conversation events from %s", name)
     while not stop.is_set():
-        if poll_sql_once(store, broker, name) == 0:
+        if poll_sql_once(store, broker, name, secret=secret) == 0:
             stop.wait(interval)
     broker.dispose()
 
@@ -79,7 +82,8 @@ def body_key(body: bytes) -> str:
 
 
 async def run_amqp(store: Store, url: str, queue_name: str, stop: asyncio.Event,
-                   batch: int = 100, wait: float = 0.5) -> None:  # fmt: skip
+                   batch: int = 100, wait: float = 0.5,
+                   secret: bytes | None = None) -> None:  # fmt: skip
     import aio_pika
 
     name = f"amqp:{queue_name}"
@@ -101,7 +105,7 @@ async def run_amqp(store: Store, url: str, queue_name: str, stop: asyncio.Event,
                 if not pending:
                     continue
             items = [(body_key(m.body), json.loads(m.body)) for m in pending]
-            await loop.run_in_executor(None, _apply, store, name, items)
+            await loop.run_in_executor(None, _apply, store, name, items, secret)
             for m in pending:  # only now: unacknowledged messages are delivered again
                 await m.ack()
             pending = []
@@ -110,8 +114,9 @@ async def run_amqp(store: Store, url: str, queue_name: str, stop: asyncio.Event,
         await connection.close()
 
 
-def _apply(store: Store, name: str, items: list[tuple[str, dict]]) -> None:
+def _apply(store: Store, name: str, items: list[tuple[str, dict]],
+           secret: bytes | None) -> None:  # fmt: skip
     with store.begin() as conn:
-        result = apply_events(conn, name, items)
+        result = apply_events(conn, name, items, secret)
     logger.info("applied %d events from %s (%d duplicates, %d without consent)",
                 result.applied, name, result.duplicates, result.without_consent)  # fmt: skip
