@@ -210,7 +210,13 @@ def _serve_until_stopped(services: list[Service]) -> int:
         time.sleep(1)
 
 
+def _interrupt(*_) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
+    for signum in (signal.SIGTERM, signal.SIGHUP):  # as Ctrl-C: stop what was started
+        signal.signal(signum, _interrupt)
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "brightcart.tar.gz")
     parser.add_argument("--rasa-port", type=int, default=5005)

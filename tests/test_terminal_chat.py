@@ -71,13 +71,13 @@ def start_stack(tmp_path, *args: str):
     return process, main, ports
 
 
-def ctrl_c(process, main) -> None:
-    os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: the terminal signals its foreground group
+def ctrl_c(process, main, signum: int = signal.SIGINT) -> None:
+    os.killpg(process.pid, signum)  # Ctrl-C: the terminal signals its foreground group
     read_until(main, "Stopping the servers", timeout=30)
     assert process.wait(timeout=60) == 0
 
 
-def test_make_run_serves_the_chat_page_and_ctrl_c_stops_it(tmp_path):
+def test_make_run_serves_the_chat_page_and_a_stop_signal_stops_it_all(tmp_path):
     process, main, ports = start_stack(tmp_path)
     try:
         shown = read_until(main, "Ctrl-C stops everything", timeout=300)
@@ -87,7 +87,7 @@ def test_make_run_serves_the_chat_page_and_ctrl_c_stops_it(tmp_path):
         assert page.status_code == 200 and "Chat with Brightcart" in page.text
         customers = requests.get(f"http://localhost:{ports['web']}/api/customers", timeout=10)
         assert shop.VIP in {c["id"] for c in customers.json()["customers"]}
-        ctrl_c(process, main)
+        ctrl_c(process, main, signal.SIGTERM)  # (a closed terminal or `kill`: the same)
     finally:
         if process.poll() is None:
             process.kill()

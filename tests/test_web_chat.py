@@ -164,6 +164,10 @@ def test_quick_replies_and_history_survive_a_reload(page):
     assert page.get_by_role("button", name="Yes, I'll stay").is_disabled()
     assert page.locator("#messages li.me .bubble").last.inner_text() == "Yes, I'll stay"
     shot(page, "after-reload")
+    # answering in words instead of a button: the buttons no longer apply
+    assert say(page, "actually, please close my account") == [offer]
+    say(page, "no thanks")
+    assert page.locator(".quick-replies button:enabled").count() == 0
 
 
 def test_the_page_can_be_used_with_the_keyboard_alone(page):

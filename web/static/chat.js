@@ -143,11 +143,7 @@ function renderMessage(message) {
       element.type = "button";
       element.textContent = button.title;
       element.disabled = Boolean(message.answered);
-      element.addEventListener("click", () => {
-        message.answered = true;
-        send(button.title, button.payload);
-        rerender();
-      });
+      element.addEventListener("click", () => send(button.title, button.payload));
       group.append(element);
     }
     item.append(group);
@@ -189,7 +185,11 @@ function emit(message) {
 }
 
 function send(text, payload) {
+  // quick replies answer the latest question only: earlier ones no longer apply
+  const stale = state.messages.filter((m) => m.buttons && m.buttons.length && !m.answered);
+  stale.forEach((m) => { m.answered = true; });
   const message = { from: "me", text, payload: payload || null, pending: !confirmed };
+  if (stale.length) rerender();
   addMessage(message);
   if (confirmed) emit(message);
 }
