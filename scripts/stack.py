@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from personalization.rasa_endpoints import EndpointsError, read_endpoints
 from personalization.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,6 +72,7 @@ def start_rasa_server(
     log_path: Path,
     credentials: Path | None = None,
     extra_args: Sequence[str] = (),
+    env: dict | None = None,
 ) -> Service:
     command = [
         sys.executable, "-m", "rasa", "run",
@@ -81,7 +83,7 @@ def start_rasa_server(
         "--logging-config-file", str(LOGGING),
         *extra_args,
     ]
-    return _start("Rasa server", command, log_path)
+    return _start("Rasa server", command, log_path, env)
 
 
 def start_event_api(port: int, log_path: Path, env: dict | None = None) -> Service:
@@ -90,9 +92,10 @@ def start_event_api(port: int, log_path: Path, env: dict | None = None) -> Servi
 
 
 def start_updater(broker_url: str, log_path: Path, env: dict | None = None,
-                  endpoints: Path | None = None) -> Service:  # fmt: skip
+                  endpoints: Path | None = None, queue: str | None = None) -> Service:  # fmt: skip
     command = [sys.executable, "-m", "personalization", "updater", "--source", broker_url,
-               "--interval", "0.3", *(["--endpoints", str(endpoints)] if endpoints else [])]
+               "--interval", "0.3", *(["--endpoints", str(endpoints)] if endpoints else []),
+               *(["--queue", queue] if queue else [])]
     return _start("updater", command, log_path, env)
 
 
@@ -170,9 +173,7 @@ def _terminal_chat(rasa_url: str) -> None:
 
 def action_port_of(endpoints: Path) -> int:
     """The port of the action server that `endpoints` tells Rasa to call."""
-    import yaml
-
-    url = (yaml.safe_load(endpoints.read_text()) or {}).get("action_endpoint", {}).get("url", "")
+    url = read_endpoints(endpoints).get("action_endpoint", {}).get("url", "")
     port = urllib.parse.urlsplit(url).port
     if port is None:
         raise RuntimeError(f"{endpoints}: action_endpoint.url ({url!r}) names no port.")
@@ -181,9 +182,7 @@ def action_port_of(endpoints: Path) -> int:
 
 def broker_url_of(endpoints: Path) -> str:
     """The database URL of the SQL event broker that `endpoints` configures for Rasa."""
-    import yaml
-
-    broker = (yaml.safe_load(endpoints.read_text()) or {}).get("event_broker") or {}
+    broker = read_endpoints(endpoints).get("event_broker") or {}
     if broker.get("type") != "SQL" or broker.get("dialect", "sqlite") != "sqlite":
         raise RuntimeError(f"{endpoints}: make run expects a SQL event broker on SQLite.")
     path = Path(broker["db"])
@@ -275,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         return _serve_until_stopped(services)
     except (KeyboardInterrupt, EOFError):
         return 0
-    except (RuntimeError, TimeoutError) as error:
+    except (RuntimeError, TimeoutError, EndpointsError) as error:
         print(error, file=sys.stderr)
         return 1
     finally:

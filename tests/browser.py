@@ -14,8 +14,6 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from personalization.store import Store, migrate
-from personalization.store.sql import utcnow
 from scripts.stack import (
     Service,
     rasa_api_args,
@@ -26,7 +24,7 @@ from scripts.stack import (
     wait_until_up,
 )
 from tests import shop
-from tests.conftest import HASH_KEY, MODEL, endpoints_for_test, free_port, open_all_hours
+from tests.conftest import HASH_KEY, MODEL, endpoints_for_test, free_port, shop_for_servers
 from tests.databases import service_unavailable
 from tests.trackers import ROOT
 
@@ -66,12 +64,7 @@ def start_web_chat(work: Path) -> WebChat:
     action_port, rasa_port, web_port = free_port(), free_port(), free_port()
     endpoints = endpoints_for_test(work, action_port)
     profiles = f"sqlite:///{work / 'profiles.db'}"
-    migrate.upgrade(profiles)
-    store = Store.from_url(profiles)
-    shop.fill(store, now=utcnow())
-    store.dispose()
-    rules = work / "personalization.yml"
-    rules.write_text(open_all_hours(ROOT / "personalization.yml"))
+    rules = shop_for_servers(work, profiles)
     env = {"PERSONALIZATION_DB_URL": profiles, "PERSONALIZATION_RULES": str(rules),
            "PERSONALIZATION_IDENTITY_SECRET": shop.SECRET.decode(),
            "PERSONALIZATION_HASH_KEY": HASH_KEY, "PERSONALIZATION_ENDPOINTS": str(endpoints),

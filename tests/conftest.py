@@ -59,6 +59,19 @@ def open_all_hours(rules_path: Path) -> str:
     return yaml.safe_dump(rules, sort_keys=False)
 
 
+def shop_for_servers(work: Path, profiles_url: str) -> Path:
+    """The profile store at `profiles_url` migrated and filled with the shop of tests/shop.py
+    (orders dated from now), and the project's rules with agents at work around the clock in
+    `work`; returns the rules file. For tests that start servers."""
+    migrate.upgrade(profiles_url)
+    store = Store.from_url(profiles_url)
+    shop.fill(store, now=utcnow())
+    store.dispose()
+    rules = work / "personalization.yml"
+    rules.write_text(open_all_hours(ROOT / "personalization.yml"))
+    return rules
+
+
 @dataclass
 class RunningAssistant:
     url: str
@@ -109,10 +122,7 @@ def assistant(tmp_path_factory) -> RunningAssistant:
     action_port, rasa_port = free_port(), free_port()
     endpoints = endpoints_for_test(work, action_port)
     profiles = f"sqlite:///{work / 'profiles.db'}"
-    migrate.upgrade(profiles)
-    shop.fill(Store.from_url(profiles), now=utcnow())
-    rules = work / "personalization.yml"  # the project's rules, with agents always at work
-    rules.write_text(open_all_hours(ROOT / "personalization.yml"))
+    rules = shop_for_servers(work, profiles)
     env = {"PERSONALIZATION_DB_URL": profiles, "PERSONALIZATION_RULES": str(rules),
            "PERSONALIZATION_IDENTITY_SECRET": shop.SECRET.decode(),
            "PERSONALIZATION_HASH_KEY": HASH_KEY, "PERSONALIZATION_ENDPOINTS": str(endpoints),

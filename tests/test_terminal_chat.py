@@ -14,11 +14,9 @@ import time
 
 import requests
 
-from personalization.store import Store, migrate
-from personalization.store.sql import utcnow
 from scripts.stack import action_port_of
 from tests import shop
-from tests.conftest import MODEL, endpoints_for_test, free_port, open_all_hours
+from tests.conftest import MODEL, endpoints_for_test, free_port, shop_for_servers
 from tests.trackers import ROOT
 
 
@@ -51,10 +49,7 @@ def start_stack(tmp_path, *args: str):
     ports = {"action": free_port(), "rasa": free_port(), "events": free_port(), "web": free_port()}
     endpoints = endpoints_for_test(tmp_path, ports["action"])
     profiles = f"sqlite:///{tmp_path / 'profiles.db'}"
-    migrate.upgrade(profiles)
-    shop.fill(Store.from_url(profiles), now=utcnow())
-    rules = tmp_path / "rules.yml"
-    rules.write_text(open_all_hours(ROOT / "personalization.yml"))
+    rules = shop_for_servers(tmp_path, profiles)
     env = {**os.environ, "PERSONALIZATION_DB_URL": profiles, "EVENTS_WRITE_KEYS": "k",
            "PERSONALIZATION_HASH_KEY": "terminal-test-hash-key",
            "PERSONALIZATION_IDENTITY_SECRET": shop.SECRET.decode(),

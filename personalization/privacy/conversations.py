@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import (
     Column,
     Float,
@@ -32,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import URL, Engine
 
+from personalization.rasa_endpoints import EndpointsError, read_endpoints
 from personalization.store.engine import create_engine
 from personalization.store.sql import chunks
 
@@ -168,9 +168,11 @@ def sql_url(section: dict[str, Any], base: Path) -> str:
     if dialect.startswith("sqlite"):
         path = Path(db)
         return f"sqlite:///{path if path.is_absolute() else base / path}"
-    return URL.create(dialect, username=section.get("username"),
-                      password=section.get("password"), host=section.get("host"),
-                      port=section.get("port"), database=db,
+    port = section.get("port")
+    return URL.create(dialect, username=section.get("username") or None,
+                      password=section.get("password") or None,
+                      host=section.get("url") or section.get("host"),  # Rasa's key is `url`
+                      port=int(port) if port not in (None, "") else None, database=db,
                       query=section.get("query") or {}).render_as_string(hide_password=False)
 
 
@@ -179,11 +181,9 @@ def rasa_store_urls(endpoints: Path) -> list[tuple[str, str]]:
     configures for Rasa. No tracker store means Rasa keeps conversations in memory only
     (nothing to find); another kind than SQL cannot be searched here and is an error."""
     try:
-        config = yaml.safe_load(endpoints.read_text()) or {}
-    except (OSError, yaml.YAMLError) as error:
-        raise ConversationStoreError(f"{endpoints}: cannot be read ({error})") from None
-    if not isinstance(config, dict):
-        raise ConversationStoreError(f"{endpoints}: not a mapping of endpoints")
+        config = read_endpoints(endpoints)
+    except EndpointsError as error:
+        raise ConversationStoreError(str(error)) from None
     found = []
     for key, role in (("tracker_store", TRACKER_STORE), ("event_broker", EVENT_BROKER)):
         section = config.get(key)
