@@ -19,7 +19,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help install train run shell demo-db customer-models actions validate test test-stories lint crossval clean
+.PHONY: help install train run run-scaled shell demo-db customer-models actions validate test test-stories lint crossval clean
 
 help:
 	@echo "make run       serve the web chat page and report (installs and trains if needed)"
@@ -27,6 +27,7 @@ help:
 	@echo "make install   create .venv and install the pinned dependencies"
 	@echo "make train     train the model if data, domain or config changed"
 	@echo "make shell     chat in the terminal instead (as a demo customer you choose)"
+	@echo "make run-scaled  two Rasa servers behind nginx on PostgreSQL, Redis, RabbitMQ"
 	@echo "make demo-db   create var/profiles.db and fill it with a synthetic shop (if empty)"
 	@echo "make customer-models  train and score segments, churn, recommender (if stale)"
 	@echo "make actions   start only the action server"
@@ -69,12 +70,18 @@ $(MODEL): $(TRAINING_INPUTS) | $(STAMP)
 
 # Local demos only (README): a demo write key for the event API, a demo hash key and a demo
 # identity secret (the web page and the terminal chat sign the chosen customer's id with it).
-run shell demo-db customer-models: export EVENTS_WRITE_KEYS ?= demo-write-key
-run shell demo-db customer-models actions: export PERSONALIZATION_HASH_KEY ?= demo-hash-key-for-local-use-only
-run shell: export PERSONALIZATION_IDENTITY_SECRET ?= demo-identity-secret-for-local-use-only
+run run-scaled shell demo-db customer-models: export EVENTS_WRITE_KEYS ?= demo-write-key
+run run-scaled shell demo-db customer-models actions: export PERSONALIZATION_HASH_KEY ?= demo-hash-key-for-local-use-only
+run run-scaled shell: export PERSONALIZATION_IDENTITY_SECRET ?= demo-identity-secret-for-local-use-only
 
 run: $(MODEL) customer-models $(WEB_STAMP)
 	$(PY) -m scripts.stack --model $(MODEL)
+
+# The scale-out configuration on this machine's PostgreSQL, Redis and RabbitMQ, with nginx in
+# front of two Rasa servers (docs/deployment.md).
+run-scaled: $(MODEL) $(WEB_STAMP)
+	$(PY) -m scripts.scaled_stack --prepare
+	$(PY) -m scripts.scaled_stack
 
 shell: $(MODEL) customer-models
 	$(PY) -m scripts.stack --model $(MODEL) --terminal

@@ -32,11 +32,13 @@ def _expand(value: Any, path: Path) -> Any:
     return VARIABLE.sub(lambda m: os.environ[m.group(1)], value)
 
 
-def read_endpoints(path: Path) -> dict[str, Any]:
+def read_endpoints(path: Path, *sections: str) -> dict[str, Any]:
+    """The endpoints file's `sections`, their variables filled in (a process needs only the
+    variables of the sections it reads)."""
     try:
         config = yaml.safe_load(path.read_text()) or {}
     except (OSError, yaml.YAMLError) as error:
         raise EndpointsError(f"{path}: cannot be read ({error})") from None
     if not isinstance(config, dict):
         raise EndpointsError(f"{path}: not a mapping of endpoints")
-    return _expand(config, path)
+    return {name: _expand(config[name], path) for name in sections if name in config}

@@ -173,7 +173,7 @@ def _terminal_chat(rasa_url: str) -> None:
 
 def action_port_of(endpoints: Path) -> int:
     """The port of the action server that `endpoints` tells Rasa to call."""
-    url = read_endpoints(endpoints).get("action_endpoint", {}).get("url", "")
+    url = read_endpoints(endpoints, "action_endpoint").get("action_endpoint", {}).get("url", "")
     port = urllib.parse.urlsplit(url).port
     if port is None:
         raise RuntimeError(f"{endpoints}: action_endpoint.url ({url!r}) names no port.")
@@ -182,7 +182,7 @@ def action_port_of(endpoints: Path) -> int:
 
 def broker_url_of(endpoints: Path) -> str:
     """The database URL of the SQL event broker that `endpoints` configures for Rasa."""
-    broker = read_endpoints(endpoints).get("event_broker") or {}
+    broker = read_endpoints(endpoints, "event_broker").get("event_broker") or {}
     if broker.get("type") != "SQL" or broker.get("dialect", "sqlite") != "sqlite":
         raise RuntimeError(f"{endpoints}: make run expects a SQL event broker on SQLite.")
     path = Path(broker["db"])
@@ -198,7 +198,7 @@ def ensure_free(port: int, what: str) -> None:
             )
 
 
-def _serve_until_stopped(services: list[Service]) -> int:
+def serve_until_stopped(services: list[Service]) -> int:
     """Wait for Ctrl-C; if a server dies meanwhile, say which and stop the others."""
     while True:
         for service in services:
@@ -213,9 +213,14 @@ def _interrupt(*_) -> None:
     raise KeyboardInterrupt
 
 
-def main(argv: list[str] | None = None) -> int:
-    for signum in (signal.SIGTERM, signal.SIGHUP):  # as Ctrl-C: stop what was started
+def stop_on_signals() -> None:
+    """SIGTERM and SIGHUP (`kill`, a closed terminal) stop the servers as Ctrl-C does."""
+    for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _interrupt)
+
+
+def main(argv: list[str] | None = None) -> int:
+    stop_on_signals()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "brightcart.tar.gz")
     parser.add_argument("--rasa-port", type=int, default=5005)
@@ -271,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nChat page: http://localhost:{args.web_port}/  (report: "
               f"http://localhost:{args.web_port}/report/"
               f"{'; why panel on' if explain else ''}). Ctrl-C stops everything.")
-        return _serve_until_stopped(services)
+        return serve_until_stopped(services)
     except (KeyboardInterrupt, EOFError):
         return 0
     except (RuntimeError, TimeoutError, EndpointsError) as error:

@@ -181,7 +181,7 @@ def rasa_store_urls(endpoints: Path) -> list[tuple[str, str]]:
     configures for Rasa. No tracker store means Rasa keeps conversations in memory only
     (nothing to find); another kind than SQL cannot be searched here and is an error."""
     try:
-        config = read_endpoints(endpoints)
+        config = read_endpoints(endpoints, "tracker_store", "event_broker")
     except EndpointsError as error:
         raise ConversationStoreError(str(error)) from None
     found = []
