@@ -23,8 +23,13 @@ from scripts.stack import (
     stop,
     wait_until_up,
 )
-from tests import shop
-from tests.conftest import HASH_KEY, MODEL, endpoints_for_test, free_port, shop_for_servers
+from tests.conftest import (
+    MODEL,
+    endpoints_for_test,
+    free_port,
+    server_env,
+    shop_for_servers,
+)
 from tests.databases import service_unavailable
 from tests.trackers import ROOT
 
@@ -64,12 +69,8 @@ def start_web_chat(work: Path) -> WebChat:
     action_port, rasa_port, web_port = free_port(), free_port(), free_port()
     endpoints = endpoints_for_test(work, action_port)
     profiles = f"sqlite:///{work / 'profiles.db'}"
-    rules = shop_for_servers(work, profiles)
-    env = {"PERSONALIZATION_DB_URL": profiles, "PERSONALIZATION_RULES": str(rules),
-           "PERSONALIZATION_IDENTITY_SECRET": shop.SECRET.decode(),
-           "PERSONALIZATION_HASH_KEY": HASH_KEY, "PERSONALIZATION_ENDPOINTS": str(endpoints),
-           "PERSONALIZATION_MODELS": str(work / "no-models"), "PERSONALIZATION_EXPLAIN": "1",
-           "RASA_API_TOKEN": API_TOKEN}  # fmt: skip
+    env = {**server_env(work, profiles, shop_for_servers(work, profiles), endpoints),
+           "PERSONALIZATION_EXPLAIN": "1", "RASA_API_TOKEN": API_TOKEN}  # fmt: skip
     chat = WebChat(f"http://localhost:{web_port}/", rasa_port, endpoints, work, {})
     try:
         actions = start_action_server(action_port, work / "action_server.log", env)

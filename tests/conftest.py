@@ -72,6 +72,14 @@ def shop_for_servers(work: Path, profiles_url: str) -> Path:
     return rules
 
 
+def server_env(work: Path, profiles_url: str, rules: Path, endpoints: Path) -> dict[str, str]:
+    """The environment of test servers on the shop at `profiles_url` (no customer models)."""
+    return {"PERSONALIZATION_DB_URL": profiles_url, "PERSONALIZATION_RULES": str(rules),
+            "PERSONALIZATION_IDENTITY_SECRET": shop.SECRET.decode(),
+            "PERSONALIZATION_HASH_KEY": HASH_KEY, "PERSONALIZATION_ENDPOINTS": str(endpoints),
+            "PERSONALIZATION_MODELS": str(work / "no-models")}  # fmt: skip
+
+
 @dataclass
 class RunningAssistant:
     url: str
@@ -122,11 +130,7 @@ def assistant(tmp_path_factory) -> RunningAssistant:
     action_port, rasa_port = free_port(), free_port()
     endpoints = endpoints_for_test(work, action_port)
     profiles = f"sqlite:///{work / 'profiles.db'}"
-    rules = shop_for_servers(work, profiles)
-    env = {"PERSONALIZATION_DB_URL": profiles, "PERSONALIZATION_RULES": str(rules),
-           "PERSONALIZATION_IDENTITY_SECRET": shop.SECRET.decode(),
-           "PERSONALIZATION_HASH_KEY": HASH_KEY, "PERSONALIZATION_ENDPOINTS": str(endpoints),
-           "PERSONALIZATION_MODELS": str(work / "no-models")}  # fmt: skip
+    env = server_env(work, profiles, shop_for_servers(work, profiles), endpoints)
     services = []
     try:
         services.append(start_updater(broker_url_of(endpoints), work / "updater.log", env,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+from pathlib import Path
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
@@ -42,6 +43,15 @@ def saved(path) -> ConversationStore:
     return ConversationStore(TRACKER_STORE, create_engine(f"sqlite:///{path}"))
 
 
+def saved_with_endpoints(folder) -> Path:
+    """The conversations of `saved` in folder/tracker.db, and an endpoints file naming it."""
+    saved(folder / "tracker.db").dispose()
+    endpoints = folder / "endpoints.yml"
+    endpoints.write_text(f"tracker_store: {{type: SQL, dialect: sqlite, "
+                         f"db: {folder / 'tracker.db'}}}\n")  # fmt: skip
+    return endpoints
+
+
 def test_requests_routes_and_fallbacks_are_counted(tmp_path):
     found = conversation_analytics(saved(tmp_path / "tracker.db"))
     assert (found.conversations, found.messages, found.fallbacks) == (4, 10, 2)
@@ -72,10 +82,7 @@ def test_the_report_shows_the_conversations(trained, tmp_path):
 
 def test_the_report_command_reads_the_tracker_store_of_the_endpoints_file(trained, tmp_path):
     store, folder, _, _ = trained
-    saved(tmp_path / "tracker.db").dispose()
-    endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text(f"tracker_store: {{type: SQL, dialect: sqlite, "
-                         f"db: {tmp_path / 'tracker.db'}}}\n")  # fmt: skip
+    endpoints = saved_with_endpoints(tmp_path)
     done = subprocess.run(
         [sys.executable, "-m", "personalization", "--db", str(store.engine.url), "report",
          "--models", str(folder), "--out", str(tmp_path / "out"), "--endpoints", str(endpoints)],

@@ -14,7 +14,7 @@ from personalization.store import Store, migrate
 from scripts.web_demo import Demo, create_app
 from tests import shop
 from tests.conftest import free_port, open_all_hours
-from tests.test_analytics import saved
+from tests.test_analytics import saved_with_endpoints
 from tests.trackers import ROOT
 
 _names = itertools.count()
@@ -81,10 +81,7 @@ def test_why_is_off_unless_enabled_and_says_when_rasa_is_away(tmp_path, shop_url
 
 def test_the_report_is_served_with_conversation_analytics(tmp_path, trained):
     store, models, _, _ = trained
-    saved(tmp_path / "tracker.db").dispose()
-    endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text(f"tracker_store: {{type: SQL, dialect: sqlite, "
-                         f"db: {tmp_path / 'tracker.db'}}}\n")  # fmt: skip
+    endpoints = saved_with_endpoints(tmp_path)
     client = demo_app(tmp_path, str(store.engine.url), models=models, endpoints=endpoints)
     _, page = client.get("/report/")
     assert page.status == 200
