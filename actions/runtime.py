@@ -92,7 +92,11 @@ def build(settings: Settings) -> Runtime:
     store = Store.from_url(settings.db_url, check_schema=False)
     conversations = rasa_stores(Path(settings.endpoints_path))
     requests = PrivacyRequests(store, hasher, conversations, Path(settings.models_dir))
-    return Runtime(Personalizer(store, rules, settings.identity_secret), store,
+    if not settings.enabled:
+        log.warning("Personalization is switched off (PERSONALIZATION_ENABLED): every "
+                    "customer gets the answers of an anonymous visitor.")  # fmt: skip
+    personalizer = Personalizer(store, rules, settings.identity_secret, settings.enabled)
+    return Runtime(personalizer, store,
                    LiveModels(settings.models_dir), hasher, requests,
                    settings.explain)  # fmt: skip
 

@@ -20,7 +20,7 @@ def _suggestions(tracker: Tracker):
     rt = runtime()
     identity = rt.personalizer.identify(session_metadata(tracker), tracker.sender_id)
     profile, _ = rt.personalizer.load_profile(identity, orders=True)
-    if profile is not None and tracker.get_slot("personalized") is False:
+    if not rt.personalizer.enabled or tracker.get_slot("personalized") is False:
         profile = None  # the confidence gate (or a rule) said: nothing personal now
     return suggest(rt.recommender(), rt.store, profile)
 

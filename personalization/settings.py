@@ -15,6 +15,10 @@
 - `PERSONALIZATION_MODELS`: the trained customer models (default `models/personalization`).
 - `PERSONALIZATION_EXPLAIN`: `1` puts each decision's explanation in the conversation (the
   `explanation` slot, for the web page's "why" panel); off by default: demos and designers.
+- `PERSONALIZATION_ENABLED`: `0` switches personalization off: every customer is answered as
+  an anonymous visitor would be (no profile read, default tone and route, popular products),
+  while orders, invoices, privacy requests and event collection work as before. On by
+  default. For incidents, and the baseline of `bench/load.py`.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ class Settings:
     rules_path: str = DEFAULT_RULES
     models_dir: str = DEFAULT_MODELS
     explain: bool = False
+    enabled: bool = True
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -61,6 +66,8 @@ class Settings:
             rules_path=env.get("PERSONALIZATION_RULES") or DEFAULT_RULES,
             models_dir=env.get("PERSONALIZATION_MODELS") or DEFAULT_MODELS,
             explain=env.get("PERSONALIZATION_EXPLAIN", "").strip().lower() in {"1", "true", "yes"},
+            enabled=env.get("PERSONALIZATION_ENABLED", "").strip().lower()
+            not in {"0", "false", "no", "off"},
         )
 
     def require_hash_key(self) -> bytes:

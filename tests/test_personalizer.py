@@ -183,3 +183,27 @@ def test_a_read_that_fails_midway_gives_default_answers_and_the_next_read_recove
         conn.exec_driver_sql("ALTER TABLE consent_state_away RENAME TO consent_state")
     again = decide(personalizer, shop.VIP, "greet")
     assert again.personalized and again.slots["first_name"] == "Margaret"
+
+
+def test_switched_off_a_known_customer_is_answered_as_a_visitor_and_the_profile_still_loads(
+        store):  # fmt: skip
+    shop.fill(store)
+    off = Personalizer(store, RULES, shop.SECRET, enabled=False)
+    d = decide(off, shop.VIP, "greet")
+    visitor = decide(off, None, "greet")
+    assert not d.personalized and d.slots["known_customer"] is False
+    assert d.slots["first_name"] is None and d.slots["vip"] is False and d.slots["consent"] is None
+    assert d.slots == visitor.slots
+    assert "switched off" in d.explanation()[-1]
+    # orders and invoices still read the verified customer's profile
+    profile, _ = off.load_profile(off.identify(shop.metadata(shop.VIP), "s"), orders=True)
+    assert profile is not None and profile.recent_orders
+
+
+@pytest.mark.parametrize(("value", "enabled"), [
+    (None, True), ("1", True), ("", True), ("0", False), ("off", False), (" False ", False)])
+def test_the_switch_is_read_from_the_environment(value, enabled):
+    from personalization.settings import Settings
+
+    env = {} if value is None else {"PERSONALIZATION_ENABLED": value}
+    assert Settings.from_env(env).enabled is enabled

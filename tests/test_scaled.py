@@ -1,19 +1,13 @@
-"""The scale-out configuration (config/scaled/endpoints.yml) on the local PostgreSQL, Redis and
-RabbitMQ: two Rasa servers, each with its own action server, share the tracker store (on
-PostgreSQL), the lock store (Redis) and the event broker (RabbitMQ), which the updater
-consumes into the profile store (PostgreSQL).
-
-Where a service is not reachable the tests are skipped, naming it, unless REQUIRE_SERVICES=1.
-"""
+"""The scale-out configuration on the local PostgreSQL, Redis and RabbitMQ (tests/scaled.py):
+two Rasa servers, each with its own action server, share the tracker store, the lock store
+and the event broker, which the updater consumes into the profile store."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,18 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from personalization.store import Store
-from personalization.store import schema as t
-from scripts.stack import (
-    start_action_server,
-    start_rasa_server,
-    start_updater,
-    stop,
-    wait_until_up,
-)
 from tests import shop
 from tests.conftest import HASH_KEY, MODEL, free_port, shop_for_servers
 from tests.databases import (
@@ -41,107 +25,16 @@ from tests.databases import (
     drop_postgres_database,
     service_unavailable,
 )
-from tests.replies import conversation, texts, variations
+from tests.replies import conversation, variations
+from tests.scaled import delete_queue, deployment, require
 from tests.test_terminal_chat import port_is_free
 from tests.trackers import ROOT
-
-SCALED = ROOT / "config" / "scaled" / "endpoints.yml"
-AMQP = "amqp://guest:guest@127.0.0.1:5672/"
-
-
-def require(service: str, port: int) -> None:
-    with socket.socket() as s:
-        s.settimeout(2)
-        if s.connect_ex(("127.0.0.1", port)) != 0:
-            service_unavailable(f"{service} at 127.0.0.1:{port}",
-                                ConnectionRefusedError("nothing listens"))  # fmt: skip
-
-
-def delete_queue(name: str) -> None:
-    import aio_pika
-
-    async def delete() -> None:
-        connection = await aio_pika.connect(AMQP)
-        async with connection:
-            channel = await connection.channel()
-            await channel.queue_delete(name)
-
-    asyncio.run(delete())
-
-
-class Scaled:
-    def __init__(self, work, profiles_url: str, tracker_url: str, queue: str):
-        self.work, self.queue = work, queue
-        self.store = Store.from_url(profiles_url)
-        self.tracker = create_engine(tracker_url)
-        self.urls: list[str] = []
-
-    def say(self, server: int, sender: str, message: str) -> list[str]:
-        response = requests.post(f"{self.urls[server]}/webhooks/rest/webhook", timeout=60,
-                                 json={"sender": sender, "message": message,
-                                       "metadata": shop.metadata(shop.VIP)})  # fmt: skip
-        response.raise_for_status()
-        return texts(response.json())
-
-    def user_messages(self, sender: str) -> list[str]:
-        with self.tracker.connect() as conn:
-            rows = conn.execute(text("SELECT data FROM events WHERE sender_id = :s AND "
-                                     "type_name = 'user' ORDER BY id"), {"s": sender})  # fmt: skip
-            return [json.loads(data)["text"] for (data,) in rows]
-
-    def tracker_events(self) -> int:
-        with self.tracker.connect() as conn:
-            return conn.execute(text("SELECT count(*) FROM events")).scalar()
-
-    def applied(self) -> int:
-        with self.store.engine.connect() as conn:
-            return conn.execute(select(func.count()).select_from(t.applied_events)
-                                .where(t.applied_events.c.source == f"amqp:{self.queue}")
-                                ).scalar()  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def scaled(tmp_path_factory):
-    require("Redis", 6379)
-    require("RabbitMQ", 5672)
-    work = tmp_path_factory.mktemp("scaled")
-    profiles_url, tracker_url = create_postgres_database(), create_postgres_database()
-    rules = shop_for_servers(work, profiles_url)
-    queue, tracker = f"scaled_test_{uuid.uuid4().hex[:8]}", make_url(tracker_url)
-    env = {"RASA_DB_HOST": tracker.host, "RASA_DB_NAME": tracker.database,
-           "RASA_DB_USER": tracker.username or "", "RASA_DB_PASSWORD": tracker.password or "",
-           "REDIS_HOST": "127.0.0.1", "REDIS_LOCK_DB": "1",
-           "REDIS_KEY_PREFIX": f"scaledtest{uuid.uuid4().hex[:8]}",
-           "RABBITMQ_HOST": "127.0.0.1", "RABBITMQ_USER": "guest", "RABBITMQ_PASSWORD": "guest",
-           "RABBITMQ_QUEUE": queue, "PERSONALIZATION_DB_URL": profiles_url,
-           "PERSONALIZATION_RULES": str(rules), "PERSONALIZATION_HASH_KEY": HASH_KEY,
-           "PERSONALIZATION_IDENTITY_SECRET": shop.SECRET.decode(),
-           "PERSONALIZATION_ENDPOINTS": str(SCALED),
-           "PERSONALIZATION_MODELS": str(work / "no-models")}  # fmt: skip
-    deployment = Scaled(work, profiles_url, tracker_url, queue)
-    services, pairs = [], []
-    try:
-        services.append(start_updater(AMQP, work / "updater.log", env, queue=queue))
-        for i in range(2):
-            action_port, rasa_port = free_port(), free_port()
-            own = {**env, "ACTION_SERVER_URL": f"http://localhost:{action_port}/webhook"}
-            actions = start_action_server(action_port, work / f"action_server_{i}.log", own)
-            rasa = start_rasa_server(MODEL, rasa_port, SCALED, work / f"rasa_server_{i}.log",
-                                     env=own)  # fmt: skip
-            services += [actions, rasa]
-            pairs.append((actions, action_port, rasa, rasa_port))
-        for actions, action_port, rasa, rasa_port in pairs:
-            wait_until_up(actions, f"http://localhost:{action_port}/health")
-            wait_until_up(rasa, f"http://localhost:{rasa_port}/webhooks/rest/", timeout=300)
-            deployment.urls.append(f"http://localhost:{rasa_port}")
-        yield deployment
-    finally:
-        stop(services)
-        deployment.store.dispose()
-        deployment.tracker.dispose()
-        delete_queue(queue)
-        drop_postgres_database(profiles_url)
-        drop_postgres_database(tracker_url)
+    with deployment(tmp_path_factory.mktemp("scaled")) as running:
+        yield running
 
 
 def test_a_conversation_alternating_between_two_rasa_servers_keeps_its_state(scaled):
@@ -169,24 +62,13 @@ def test_messages_arriving_at_both_servers_at_once_are_taken_one_at_a_time(scale
     assert sorted(kept) == sorted(["hello", *messages]), (kept, replies)
 
 
-def drained(scaled, timeout: float = 60) -> None:
-    """Wait until the updater has applied every event the tracker store holds, then check
-    that it applies no more: each event once."""
-    deadline = time.monotonic() + timeout
-    while scaled.applied() < scaled.tracker_events():
-        assert time.monotonic() < deadline, (scaled.applied(), scaled.tracker_events())
-        time.sleep(0.5)
-    time.sleep(2)
-    assert scaled.applied() == scaled.tracker_events()
-
-
 def test_events_from_both_servers_reach_the_profile_store_exactly_once(scaled):
-    drained(scaled)  # the earlier tests' conversations
+    scaled.drained()  # the earlier tests' conversations
     before = scaled.store.profile(shop.VIP)
     me = conversation()
     for i, message in enumerate(["hello", "where is my order 10000001", "thanks", "bye"]):
         scaled.say(i % 2, me, message)
-    drained(scaled)
+    scaled.drained()
     after = scaled.store.profile(shop.VIP)
     assert after.conversations - before.conversations == 1
     intents = {k: after.requests_by_intent.get(k, 0) - before.requests_by_intent.get(k, 0)

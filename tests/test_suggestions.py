@@ -51,15 +51,14 @@ def test_models_are_loaded_once_replaced_models_are_reloaded_and_bad_ones_skippe
     first = live.get()
     assert first is not None and first.version == models.version and live.get() is first
 
-    (copy / "recommender.joblib").write_bytes(b"not a model")
-    metadata = copy / "metadata.json"
-    metadata.write_text(metadata.read_text())  # a new training run writes it last
+    (copy / "recommender.joblib").write_bytes(b"not a model")  # one part replaced, alone
     with caplog.at_level(logging.WARNING):
         assert live.get() is None
     assert "corrupt" in live.problem and "Customer models unavailable" in caplog.text
 
     shutil.copy(folder / "recommender.joblib", copy / "recommender.joblib")
-    metadata.write_text(metadata.read_text() + " ")
+    metadata = copy / "metadata.json"
+    metadata.write_text(metadata.read_text() + " ")  # a training run writes it last
     assert live.get() is not None and live.problem is None
 
     assert LiveModels(tmp_path / "nowhere").get() is None

@@ -20,6 +20,7 @@ from personalization.store import Store
 from personalization.store.profile import Profile
 
 log = logging.getLogger(__name__)
+SWITCHED_OFF = "personalization switched off (PERSONALIZATION_ENABLED=0): default answers"
 
 # slots that carry a fact of the same name as it is
 FACT_SLOTS = ("account_tier", "churn_risk", "churn_band", "segment", "persona", "language",
@@ -27,8 +28,10 @@ FACT_SLOTS = ("account_tier", "churn_risk", "churn_band", "segment", "persona", 
 
 
 class Personalizer:
-    def __init__(self, store: Store | None, rules: RuleSet, secret: bytes | None) -> None:
+    def __init__(self, store: Store | None, rules: RuleSet, secret: bytes | None,
+                 enabled: bool = True) -> None:  # fmt: skip
         self.store, self.rules, self.secret = store, rules, secret
+        self.enabled = enabled  # False: decisions never read the profile (PERSONALIZATION_ENABLED)
 
     def identify(self, metadata: Mapping[str, Any] | None, sender_id: str | None) -> Identity:
         return identify(metadata, sender_id, self.secret)
@@ -97,7 +100,10 @@ class Personalizer:
 
     def personalize(self, metadata: Mapping[str, Any] | None, sender_id: str | None,
                     context: Context) -> Decision:  # fmt: skip
-        """Identify, load the profile and decide, in one call."""
+        """Identify, load the profile and decide, in one call. Switched off, the decision is
+        the one for an anonymous visitor."""
         identity = self.identify(metadata, sender_id)
+        if not self.enabled:
+            return self.decide(identity, context, None, [SWITCHED_OFF])
         profile, warnings = self.load_profile(identity)
         return self.decide(identity, context, profile, warnings)

@@ -5,6 +5,9 @@ Both deliver at least once; `history.apply_events` makes the effect exactly once
   row id is the event key;
 - RabbitMQ (Rasa's `pika` broker): a message is acknowledged only after its effect is
   committed, and the key is a hash of its body, so a redelivered message is recognised.
+
+While the profile store cannot be reached, both wait and try again (nothing is read past or
+acknowledged meanwhile); after a broker restart the RabbitMQ connection is re-established.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 
 from personalization.store import Store
 from personalization.store.engine import create_engine
@@ -36,6 +39,7 @@ broker_events = Table(
 )  # fmt: skip
 
 Report = Callable[[ApplyResult], None]
+MAX_RETRY_DELAY = 10.0  # seconds between attempts while the profile store is away
 
 
 def source_name(url: str) -> str:
@@ -71,9 +75,16 @@ def run_sql(store: Store, url: str, stop: threading.Event, interval: float = 1.0
     broker = create_engine(url)
     name = source_name(url)
     logger.info("reading conversation events from %s", name)
+    delay = interval
     while not stop.is_set():
-        if poll_sql_once(store, broker, name, secret=secret) == 0:
-            stop.wait(interval)
+        try:
+            read, delay = poll_sql_once(store, broker, name, secret=secret), interval
+        except (OperationalError, InterfaceError) as error:  # the profile store is away
+            logger.warning("the profile store cannot be reached (%s): trying again in %.0f s",
+                           type(error).__name__, delay)  # fmt: skip
+            read, delay = 0, min(2 * delay, MAX_RETRY_DELAY)
+        if read == 0:
+            stop.wait(delay)
     broker.dispose()
 
 
@@ -105,13 +116,47 @@ async def run_amqp(store: Store, url: str, queue_name: str, stop: asyncio.Event,
                 if not pending:
                     continue
             items = [(body_key(m.body), json.loads(m.body)) for m in pending]
-            await loop.run_in_executor(None, _apply, store, name, items, secret)
-            for m in pending:  # only now: unacknowledged messages are delivered again
-                await m.ack()
+            if not await _apply_retrying(loop, store, name, items, secret, stop):
+                break  # stopping with the batch unapplied: it stays unacknowledged
+            await _acknowledge(pending)
             pending = []
         await queue.cancel(tag)
     finally:
         await connection.close()
+
+
+async def _apply_retrying(loop, store: Store, name: str, items: list[tuple[str, dict]],
+                          secret: bytes | None, stop: asyncio.Event) -> bool:  # fmt: skip
+    """Apply a batch; while the profile store cannot be reached, wait and try again (the
+    messages stay unacknowledged meanwhile). False: asked to stop before it was applied."""
+    delay = 1.0
+    while True:
+        try:
+            await loop.run_in_executor(None, _apply, store, name, items, secret)
+            return True
+        except (OperationalError, InterfaceError) as error:
+            logger.warning("the profile store cannot be reached (%s): %d events wait, trying "
+                           "again in %.0f s", type(error).__name__, len(items), delay)  # fmt: skip
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=delay)
+            return False
+        except asyncio.TimeoutError:
+            delay = min(2 * delay, MAX_RETRY_DELAY)
+
+
+async def _acknowledge(messages: list) -> None:
+    """Acknowledge applied messages. After a broker restart the channel they came on is gone:
+    the broker delivers them again, and their keys mark them as applied."""
+    import aio_pika
+
+    try:
+        for m in messages:
+            await m.ack()
+    except (aio_pika.exceptions.AMQPError, aio_pika.exceptions.ChannelInvalidStateError,
+            ConnectionError) as error:  # fmt: skip
+        logger.warning("could not acknowledge %d applied events (%s): the broker will deliver "
+                       "them again and they will be recognised", len(messages),
+                       type(error).__name__)  # fmt: skip
 
 
 def _apply(store: Store, name: str, items: list[tuple[str, dict]],
