@@ -65,8 +65,7 @@ def poll_sql_once(store: Store, broker_engine, name: str, batch: int = 500,
         items = [(str(r.id), {"sender_id": r.sender_id, **json.loads(r.data)}) for r in rows]
         result = apply_events(conn, name, items, secret)
         set_offset(conn, name, rows[-1].id)
-    logger.info("applied %d events from %s (%d duplicates, %d without consent)",
-                result.applied, name, result.duplicates, result.without_consent)  # fmt: skip
+    _report(name, len(items), result)
     return len(rows)
 
 
@@ -163,5 +162,10 @@ def _apply(store: Store, name: str, items: list[tuple[str, dict]],
            secret: bytes | None) -> None:  # fmt: skip
     with store.begin() as conn:
         result = apply_events(conn, name, items, secret)
-    logger.info("applied %d events from %s (%d duplicates, %d without consent)",
-                result.applied, name, result.duplicates, result.without_consent)  # fmt: skip
+    _report(name, len(items), result)
+
+
+def _report(name: str, read: int, result: ApplyResult) -> None:
+    logger.info("%d events from %s: %d changed a customer's history, %d were duplicates, "
+                "%d of customers without consent", read, name, result.applied,
+                result.duplicates, result.without_consent)  # fmt: skip
