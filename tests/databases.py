@@ -44,3 +44,17 @@ def drop_postgres_database(url: str) -> None:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+def refuse_connections(url: str, refuse: bool = True) -> None:
+    """Make a PostgreSQL database refuse new connections and end its open ones, as when its
+    server goes down (or, `refuse=False`, serve it again). The server goes on serving the
+    other databases."""
+    name = make_url(url).database
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT", future=True)
+    with admin.connect() as conn:
+        conn.execute(text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS {str(not refuse)}'))
+        if refuse:
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = :name"), {"name": name})  # fmt: skip
+    admin.dispose()

@@ -10,12 +10,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from tests import shop
 from tests.conftest import TRAINED_AT
-from tests.databases import ADMIN_URL, service_unavailable
+from tests.databases import refuse_connections, service_unavailable
 from tests.replies import conversation, variations
 from tests.scaled import deployment
 
@@ -35,27 +33,10 @@ def scaled(tmp_path_factory, trained):
         yield running
 
 
-def admin(sql: str) -> None:
-    engine = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(sql))
-    engine.dispose()
-
-
-def profile_database(up: bool, url: str) -> None:
-    """Stop (or start again) serving the profile database: PostgreSQL refuses new connections
-    to it and ends the open ones, as when its server goes down (the server itself also holds
-    the tracker store and other tests' databases)."""
-    name = make_url(url).database
-    admin(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS {str(up).lower()}')
-    if not up:
-        admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
-
-
 def test_profile_database_down_mid_conversation_default_answers_then_personal_again(scaled):
     me = conversation()
     assert "Margaret Smith" in scaled.say(0, me, "hello")[0]
-    profile_database(False, scaled.profiles_url)
+    refuse_connections(scaled.profiles_url)
     try:
         during = [scaled.post(i % 2, me, message) for i, message in
                   enumerate([HUMAN, "what payment methods do you accept", HUMAN])]  # fmt: skip
@@ -65,7 +46,7 @@ def test_profile_database_down_mid_conversation_default_answers_then_personal_ag
         assert replies[1]
         time.sleep(3)  # the updater meets the closed database too
     finally:
-        profile_database(True, scaled.profiles_url)
+        refuse_connections(scaled.profiles_url, refuse=False)
     assert scaled.say(1, me, HUMAN) == [VIP_AGENT]  # personal again, on both servers
     assert scaled.say(0, me, HUMAN) == [VIP_AGENT]
     assert scaled.updater.process.poll() is None  # it waited instead of dying

@@ -17,8 +17,8 @@ from personalization.store.history import linked_customers, set_offset
 from personalization.store.subject import customer_data
 from personalization.store.tracking import record_consent
 from personalization.updater.history import apply_events, delta_of
-from personalization.updater.sources import poll_sql_once, run_amqp, source_name
-from tests.databases import service_unavailable
+from personalization.updater.sources import poll_sql_once, run_amqp, run_sql, source_name
+from tests.databases import refuse_connections, service_unavailable
 
 T = 1_780_000_000.0
 
@@ -156,6 +156,42 @@ def test_rasa_sql_broker_rows_are_applied_once_even_after_a_lost_offset(store, t
     assert poll_sql_once(store, engine, name) == 7
     check_history(store.profile("alice"))
     engine.dispose()
+
+
+def away(store, gone: bool) -> None:
+    """The profile store's database stops answering (or answers again)."""
+    if store.engine.dialect.name == "postgresql":
+        refuse_connections(str(store.engine.url), gone)
+    else:  # SQLite: the statements fail with an OperationalError, as with the file away
+        old, new = ("source_offsets", "offsets_away") if gone else ("offsets_away",
+                                                                    "source_offsets")
+        with store.begin() as conn:
+            conn.exec_driver_sql(f"ALTER TABLE {old} RENAME TO {new}")
+
+
+def test_the_sql_source_waits_while_the_profile_store_is_away(store, tmp_path, caplog):
+    customers_with_consent(store, "dave")
+    broker_url = f"sqlite:///{tmp_path / 'rasa_events.db'}"
+    broker = asyncio.run(EventBroker.create(EndpointConfig(
+        type="SQL", dialect="sqlite", db=str(tmp_path / "rasa_events.db"))))  # fmt: skip
+    for event in conversation("dave"):
+        broker.publish(event)
+    away(store, True)
+    stop = threading.Event()
+    updater = threading.Thread(target=run_sql, args=(store, broker_url, stop, 0.1))
+    with caplog.at_level("WARNING"):
+        updater.start()
+        time.sleep(1.0)
+        assert updater.is_alive()
+        away(store, False)
+        for _ in range(100):
+            if store.profile("dave").escalations:
+                break
+            time.sleep(0.1)
+        stop.set()
+        updater.join(10)
+    assert "the profile store cannot be reached" in caplog.text
+    check_history(store.profile("dave"))
 
 
 def test_rasa_pika_broker_messages_are_applied_once(store):
