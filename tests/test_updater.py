@@ -223,3 +223,36 @@ def test_rasa_pika_broker_messages_are_applied_once(store):
 
     asyncio.run(scenario())
     check_history(store.profile("carol"))
+
+
+def test_an_acknowledgement_on_a_lost_connection_is_skipped_and_the_message_comes_again(caplog):
+    """After a broker restart the batch in hand cannot be acknowledged: the updater carries
+    on, and the broker delivers those messages again (their keys mark them as applied)."""
+    import aio_pika
+
+    from personalization.updater.sources import _acknowledge
+
+    url, queue = "amqp://guest:guest@127.0.0.1:5672/", f"test_ack_{int(time.time() * 1000)}"
+
+    async def scenario() -> bytes:
+        try:
+            connection = await aio_pika.connect(url)
+        except Exception as error:  # noqa: BLE001
+            service_unavailable("RabbitMQ at 127.0.0.1:5672", error)
+        channel = await connection.channel()
+        declared = await channel.declare_queue(queue, durable=True)
+        await channel.default_exchange.publish(aio_pika.Message(b'{"event": "x"}'), queue)
+        message = await declared.get(timeout=5)
+        await connection.close()  # as a broker restart does
+        await asyncio.wait_for(_acknowledge([message]), 30)  # neither raises nor waits forever
+        connection = await aio_pika.connect(url)
+        async with connection:
+            channel = await connection.channel()
+            again = await (await channel.declare_queue(queue, durable=True)).get(timeout=5)
+            await again.ack()
+            await channel.queue_delete(queue)
+        return again.body
+
+    with caplog.at_level("WARNING"):
+        assert asyncio.run(scenario()) == b'{"event": "x"}'
+    assert "could not acknowledge 1 applied events" in caplog.text

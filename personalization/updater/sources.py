@@ -143,16 +143,19 @@ async def _apply_retrying(loop, store: Store, name: str, items: list[tuple[str, 
             delay = min(2 * delay, MAX_RETRY_DELAY)
 
 
-async def _acknowledge(messages: list) -> None:
-    """Acknowledge applied messages. After a broker restart the channel they came on is gone:
-    the broker delivers them again, and their keys mark them as applied."""
+async def _acknowledge(messages: list, timeout: float = 10.0) -> None:
+    """Acknowledge applied messages. After a broker restart the channel they came on is gone
+    (and aio-pika would wait forever for an acknowledgement on it): the broker delivers them
+    again, and their keys mark them as applied."""
     import aio_pika
 
     try:
         for m in messages:
-            await m.ack()
+            if m.channel.is_closed:
+                raise ConnectionError("the channel they came on is closed")
+            await asyncio.wait_for(m.ack(), timeout)
     except (aio_pika.exceptions.AMQPError, aio_pika.exceptions.ChannelInvalidStateError,
-            ConnectionError) as error:  # fmt: skip
+            ConnectionError, asyncio.TimeoutError) as error:  # fmt: skip
         logger.warning("could not acknowledge %d applied events (%s): the broker will deliver "
                        "them again and they will be recognised", len(messages),
                        type(error).__name__)  # fmt: skip
