@@ -56,6 +56,7 @@ def require(service: str, port: int) -> None:
 
 
 def delete_queue(name: str) -> None:
+    """A deployment's queue and its exchange."""
     import aio_pika
 
     async def delete() -> None:
@@ -63,6 +64,7 @@ def delete_queue(name: str) -> None:
         async with connection:
             channel = await connection.channel()
             await channel.queue_delete(name)
+            await channel.exchange_delete(f"{name}_exchange")  # config/scaled/endpoints.yml
 
     asyncio.run(delete())
 

@@ -196,6 +196,8 @@ def test_the_sql_source_waits_while_the_profile_store_is_away(store, tmp_path, c
 
 def test_rasa_pika_broker_messages_are_applied_once(store):
     customers_with_consent(store, "carol")
+    import aio_pika
+
     queue = f"test_updater_{int(time.time() * 1000)}"
     url = "amqp://guest:guest@127.0.0.1:5672/"
 
@@ -220,6 +222,9 @@ def test_rasa_pika_broker_messages_are_applied_once(store):
         await asyncio.sleep(0.5)
         stop.set()
         await consumer
+        connection = await aio_pika.connect(url)
+        async with connection:
+            await (await connection.channel()).queue_delete(queue)
 
     asyncio.run(scenario())
     check_history(store.profile("carol"))
