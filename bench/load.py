@@ -31,14 +31,21 @@ from pathlib import Path
 
 import aiohttp
 import numpy as np
-import yaml
 from sqlalchemy import text
 
 from bench.profile_read import NOW
 from bench.session_start import SECRET, fill, free_port
 from personalization.conversation.identity import sign_customer_id
 from personalization.store import Store
-from scripts.stack import ROOT, Service, start_action_server, start_rasa_server, stop, wait_until_up
+from scripts.stack import (
+    ROOT,
+    Service,
+    endpoints_in,
+    start_action_server,
+    start_rasa_server,
+    stop,
+    wait_until_up,
+)
 
 MODEL = ROOT / "models" / "brightcart.tar.gz"
 HOST = "127.0.0.1"  # loopback only
@@ -177,14 +184,10 @@ def start_stack(work: Path, name: str, env: dict[str, str], ports: tuple[int, in
     action_port, rasa_port = ports
     folder = work / name
     folder.mkdir()
-    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text())
-    endpoints["action_endpoint"]["url"] = f"http://{HOST}:{action_port}/webhook"
-    endpoints["tracker_store"]["db"] = str(folder / "conversations.db")
-    endpoints["event_broker"]["db"] = str(folder / "rasa_events.db")
-    (folder / "endpoints.yml").write_text(yaml.safe_dump(endpoints))
-    env = {**env, "PERSONALIZATION_ENDPOINTS": str(folder / "endpoints.yml")}
+    endpoints = endpoints_in(folder, action_port, HOST)
+    env = {**env, "PERSONALIZATION_ENDPOINTS": str(endpoints)}
     actions = start_action_server(action_port, folder / "action_server.log", env)
-    rasa = start_rasa_server(MODEL, rasa_port, folder / "endpoints.yml", folder / "rasa.log",
+    rasa = start_rasa_server(MODEL, rasa_port, endpoints, folder / "rasa.log",
                              extra_args=["--interface", HOST], env=env)  # fmt: skip
     return [actions, rasa], f"http://{HOST}:{rasa_port}/webhooks/rest/webhook"
 

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+import yaml
+
 from personalization.rasa_endpoints import EndpointsError, read_endpoints
 from personalization.settings import Settings
 
@@ -178,6 +180,18 @@ def action_port_of(endpoints: Path) -> int:
     if port is None:
         raise RuntimeError(f"{endpoints}: action_endpoint.url ({url!r}) names no port.")
     return port
+
+
+def endpoints_in(folder: Path, action_port: int, host: str = "localhost") -> Path:
+    """The project's endpoints.yml with its own action port and databases in `folder` (tests,
+    benchmarks): written to folder/endpoints.yml."""
+    config = yaml.safe_load((ROOT / "endpoints.yml").read_text())
+    config["action_endpoint"]["url"] = f"http://{host}:{action_port}/webhook"
+    config["tracker_store"]["db"] = str(folder / "conversations.db")
+    config["event_broker"]["db"] = str(folder / "rasa_events.db")
+    path = folder / "endpoints.yml"
+    path.write_text(yaml.safe_dump(config))
+    return path
 
 
 def broker_url_of(endpoints: Path) -> str:

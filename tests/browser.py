@@ -16,6 +16,7 @@ from pathlib import Path
 
 from scripts.stack import (
     Service,
+    endpoints_in,
     rasa_api_args,
     start_action_server,
     start_rasa_server,
@@ -25,7 +26,6 @@ from scripts.stack import (
 )
 from tests.conftest import (
     MODEL,
-    endpoints_for_test,
     free_port,
     server_env,
     shop_for_servers,
@@ -67,7 +67,7 @@ class WebChat:
 
 def start_web_chat(work: Path) -> WebChat:
     action_port, rasa_port, web_port = free_port(), free_port(), free_port()
-    endpoints = endpoints_for_test(work, action_port)
+    endpoints = endpoints_in(work, action_port)
     profiles = f"sqlite:///{work / 'profiles.db'}"
     env = {**server_env(work, profiles, shop_for_servers(work, profiles), endpoints),
            "PERSONALIZATION_EXPLAIN": "1", "RASA_API_TOKEN": API_TOKEN}  # fmt: skip

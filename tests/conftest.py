@@ -16,6 +16,7 @@ from personalization.store import Store, migrate
 from personalization.store.sql import utcnow
 from scripts.stack import (
     broker_url_of,
+    endpoints_in,
     start_action_server,
     start_rasa_server,
     start_updater,
@@ -39,17 +40,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def endpoints_for_test(work: Path, action_port: int) -> Path:
-    """The project's endpoints.yml with the test's action port and its own database."""
-    config = yaml.safe_load((ROOT / "endpoints.yml").read_text())
-    config["action_endpoint"]["url"] = f"http://localhost:{action_port}/webhook"
-    config["tracker_store"]["db"] = str(work / "conversations.db")
-    config["event_broker"]["db"] = str(work / "rasa_events.db")
-    path = work / "endpoints.yml"
-    path.write_text(yaml.safe_dump(config))
-    return path
 
 
 def open_all_hours(rules_path: Path) -> str:
@@ -128,7 +118,7 @@ def assistant(tmp_path_factory) -> RunningAssistant:
         pytest.fail(f"No trained model at {MODEL}: run `make train` (make test does it).")
     work: Path = tmp_path_factory.mktemp("stack")
     action_port, rasa_port = free_port(), free_port()
-    endpoints = endpoints_for_test(work, action_port)
+    endpoints = endpoints_in(work, action_port)
     profiles = f"sqlite:///{work / 'profiles.db'}"
     env = server_env(work, profiles, shop_for_servers(work, profiles), endpoints)
     services = []

@@ -14,9 +14,9 @@ import time
 
 import requests
 
-from scripts.stack import action_port_of
+from scripts.stack import action_port_of, endpoints_in
 from tests import shop
-from tests.conftest import MODEL, endpoints_for_test, free_port, shop_for_servers
+from tests.conftest import MODEL, free_port, shop_for_servers
 from tests.trackers import ROOT
 
 
@@ -47,7 +47,7 @@ def test_the_project_endpoints_call_the_action_server_make_run_starts():
 def start_stack(tmp_path, *args: str):
     """scripts.stack (what make run / make shell start) in a terminal, on free ports."""
     ports = {"action": free_port(), "rasa": free_port(), "events": free_port(), "web": free_port()}
-    endpoints = endpoints_for_test(tmp_path, ports["action"])
+    endpoints = endpoints_in(tmp_path, ports["action"])
     profiles = f"sqlite:///{tmp_path / 'profiles.db'}"
     rules = shop_for_servers(tmp_path, profiles)
     env = {**os.environ, "PERSONALIZATION_DB_URL": profiles, "EVENTS_WRITE_KEYS": "k",

@@ -138,13 +138,19 @@ def test_concurrent_updaters_apply_overlapping_batches_exactly_once(store):
     assert store.profile("alice").requests_by_intent == {"get_refund": 200}
 
 
+def published_by_rasa_sql_broker(folder, sender: str) -> str:
+    """A conversation of `sender` published by Rasa's own SQL event broker (SQLite in
+    `folder`); returns the broker database's URL."""
+    broker = asyncio.run(EventBroker.create(EndpointConfig(
+        type="SQL", dialect="sqlite", db=str(folder / "rasa_events.db"))))  # fmt: skip
+    for event in conversation(sender):
+        broker.publish(event)
+    return f"sqlite:///{folder / 'rasa_events.db'}"
+
+
 def test_rasa_sql_broker_rows_are_applied_once_even_after_a_lost_offset(store, tmp_path):
     customers_with_consent(store, "alice")
-    broker_url = f"sqlite:///{tmp_path / 'rasa_events.db'}"
-    broker = asyncio.run(EventBroker.create(EndpointConfig(
-        type="SQL", dialect="sqlite", db=str(tmp_path / "rasa_events.db"))))  # fmt: skip
-    for event in conversation("alice"):
-        broker.publish(event)
+    broker_url = published_by_rasa_sql_broker(tmp_path, "alice")
     engine = create_engine(broker_url)
     name = source_name(broker_url)
     assert poll_sql_once(store, engine, name, batch=4) == 4
@@ -171,11 +177,7 @@ def away(store, gone: bool) -> None:
 
 def test_the_sql_source_waits_while_the_profile_store_is_away(store, tmp_path, caplog):
     customers_with_consent(store, "dave")
-    broker_url = f"sqlite:///{tmp_path / 'rasa_events.db'}"
-    broker = asyncio.run(EventBroker.create(EndpointConfig(
-        type="SQL", dialect="sqlite", db=str(tmp_path / "rasa_events.db"))))  # fmt: skip
-    for event in conversation("dave"):
-        broker.publish(event)
+    broker_url = published_by_rasa_sql_broker(tmp_path, "dave")
     away(store, True)
     stop = threading.Event()
     updater = threading.Thread(target=run_sql, args=(store, broker_url, stop, 0.1))
