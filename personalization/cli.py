@@ -24,6 +24,7 @@ def _db(args: argparse.Namespace, settings: Settings) -> int:
 def _serve_events(args: argparse.Namespace, settings: Settings) -> int:
     from personalization.collect.app import create_app
     from personalization.collect.ingest import Ingestor
+    from personalization.collect.ratelimit import RateLimit
     from personalization.hashing import IdHasher
     from personalization.privacy.admin import add_admin_routes
     from personalization.privacy.commands import requests_from
@@ -31,7 +32,9 @@ def _serve_events(args: argparse.Namespace, settings: Settings) -> int:
 
     store = Store.from_url(settings.db_url)
     ingestor = Ingestor(store, IdHasher(settings.require_hash_key()))
-    app = create_app(ingestor, settings.require_write_keys())
+    rate, burst = settings.event_rate_limit()
+    app = create_app(ingestor, settings.require_write_keys(), browser_keys=settings.browser_keys,
+                     limit=RateLimit(rate, burst))
     add_admin_routes(app, requests_from(args, settings, store), settings.checked_admin_token())
     app.run(host=args.host, port=args.port, workers=args.workers, access_log=False)
     return 0

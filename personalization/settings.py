@@ -2,8 +2,13 @@
 
 - `PERSONALIZATION_DB_URL`: the profile store's SQLAlchemy URL
   (default `sqlite:///var/profiles.db`).
-- `EVENTS_WRITE_KEYS`: comma-separated write keys the event API accepts (no default: the
-  API refuses to start without one).
+- `EVENTS_WRITE_KEYS`: comma-separated server write keys of the event API: every call (no
+  default: the API refuses to start without one).
+- `EVENTS_BROWSER_KEYS`: comma-separated browser write keys: `track` and `page` calls of
+  behaviour only, for keys shipped in web pages (default: none).
+- `EVENTS_RATE_LIMIT`: requests a second each write key (and the admin token) may send to
+  one event API process (default 500; 0: no limit); `EVENTS_RATE_BURST`: how many at once
+  (default: twice the rate).
 - `PERSONALIZATION_HASH_KEY`: the secret that keys the hashes of erased ids (no default).
 - `PERSONALIZATION_IDENTITY_SECRET`: the secret the website signs customer ids with
   (HMAC-SHA256); without it every chat is an anonymous visitor.
@@ -30,6 +35,7 @@ DEFAULT_DB_URL = "sqlite:///var/profiles.db"
 DEFAULT_RULES = "personalization.yml"
 DEFAULT_MODELS = "models/personalization"
 DEFAULT_ENDPOINTS = "endpoints.yml"
+DEFAULT_RATE_LIMIT = 500  # requests a second per event API key (bench.ingest sends ~200)
 
 
 class SettingsError(ValueError):
@@ -40,6 +46,9 @@ class SettingsError(ValueError):
 class Settings:
     db_url: str = DEFAULT_DB_URL
     write_keys: frozenset[str] = field(default_factory=frozenset)
+    browser_keys: frozenset[str] = field(default_factory=frozenset)
+    rate_limit: str = ""  # read by event_rate_limit, so a bad value stops only the event API
+    rate_burst: str = ""
     hash_key: bytes | None = None
     identity_secret: bytes | None = None
     admin_token: str | None = None
@@ -52,13 +61,15 @@ class Settings:
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        raw_keys = env.get("EVENTS_WRITE_KEYS", "").split(",")
-        keys = frozenset(k.strip() for k in raw_keys if k.strip())
+        keys = _key_list(env.get("EVENTS_WRITE_KEYS", ""))
         hash_key = env.get("PERSONALIZATION_HASH_KEY")
         secret = env.get("PERSONALIZATION_IDENTITY_SECRET")
         return cls(
             db_url=env.get("PERSONALIZATION_DB_URL", DEFAULT_DB_URL),
             write_keys=keys,
+            browser_keys=_key_list(env.get("EVENTS_BROWSER_KEYS", "")),
+            rate_limit=env.get("EVENTS_RATE_LIMIT", "").strip(),
+            rate_burst=env.get("EVENTS_RATE_BURST", "").strip(),
             hash_key=hash_key.encode() if hash_key else None,
             identity_secret=secret.encode() if secret else None,
             admin_token=env.get("PERSONALIZATION_ADMIN_TOKEN") or None,
@@ -101,4 +112,38 @@ class Settings:
                 "EVENTS_WRITE_KEYS is not set: the event API needs at least one write key "
                 "(comma-separated) to authenticate senders."
             )
+        if both := self.write_keys & self.browser_keys:
+            raise SettingsError(
+                f"{len(both)} key(s) are in both EVENTS_WRITE_KEYS and EVENTS_BROWSER_KEYS: a "
+                "key is either a server key (every call) or a browser key (behaviour only)."
+            )
+        if any(":" in k for k in self.write_keys | self.browser_keys):
+            raise SettingsError(
+                "A key in EVENTS_WRITE_KEYS or EVENTS_BROWSER_KEYS has a ':': senders send the "
+                "key as the HTTP Basic user name, which cannot have one. Choose another key."
+            )
         return self.write_keys
+
+    def event_rate_limit(self) -> tuple[float, int]:
+        """(requests a second, burst) per write key; a rate of 0 switches the limit off."""
+        rate = _number("EVENTS_RATE_LIMIT", self.rate_limit or str(DEFAULT_RATE_LIMIT))
+        burst = _number("EVENTS_RATE_BURST", self.rate_burst or str(max(1, round(2 * rate))))
+        if burst < 1 or burst != int(burst):
+            raise SettingsError(f"EVENTS_RATE_BURST must be a whole number of requests from 1 "
+                                f"on, not {self.rate_burst!r}.")  # fmt: skip
+        return rate, int(burst)
+
+
+def _key_list(raw: str) -> frozenset[str]:
+    return frozenset(k.strip() for k in raw.split(",") if k.strip())
+
+
+def _number(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1_000_000:
+        raise SettingsError(f"{name} must be a number from 0 to 1000000, not {raw!r}.")
+    return value
+

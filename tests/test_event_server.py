@@ -124,3 +124,59 @@ def test_the_admin_endpoints_of_the_running_server_log_no_token(tmp_path):
     assert "DEBUG" in output  # the server did log, at debug level
     for secret in (token, wrong, hash_key, "lena.berg@example.com"):
         assert secret not in output, secret
+
+
+def serve(url: str, env: dict) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "personalization", "--db", url, "serve-events", "--port",
+         str(port)], cwd=ROOT, env={**os.environ, "PERSONALIZATION_HASH_KEY": "k" * 32, **env},
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            requests.get(f"http://127.0.0.1:{port}/health", timeout=2)
+            return server, f"http://127.0.0.1:{port}"
+        except requests.ConnectionError:
+            assert server.poll() is None, server.stderr.read()
+            assert time.monotonic() < deadline, "the event API did not start"
+            time.sleep(0.2)
+
+
+def test_the_server_takes_browser_keys_and_its_rate_limit_from_the_environment(tmp_path):
+    url = f"sqlite:///{tmp_path / 'profiles.db'}"
+    migrate.upgrade(url)
+    with Store.from_url(url).begin() as conn:
+        record_consent(conn, "c1", "personalization", True, "test")
+    server, base = serve(url, {"EVENTS_WRITE_KEYS": KEY, "EVENTS_BROWSER_KEYS": "browser-1",
+                               "EVENTS_RATE_LIMIT": "1", "EVENTS_RATE_BURST": "2"})
+    try:
+        with requests.Session() as session:
+            identify = session.post(f"{base}/v1/identify", auth=("browser-1", ""), timeout=30,
+                                    json={"userId": "c1", "traits": {"plan": "Plus"}})
+            tracked = session.post(f"{base}/v1/track", auth=("browser-1", ""), timeout=30,
+                                   json=event("c1", "m-browser"))
+            flood = [session.post(f"{base}/v1/track", auth=("browser-1", ""), timeout=30,
+                                  json=event("c1", f"m-{n}")) for n in range(4)]
+            server_key = session.post(f"{base}/v1/track", auth=(KEY, ""), timeout=30,
+                                      json=event("c1", "m-server"))
+            described = session.get(f"{base}/v1/openapi.json", timeout=30)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert (identify.status_code, identify.json()["error"]["field"]) == (403, "type")
+    assert tracked.status_code == 200 and tracked.json()["stored"] == 1
+    assert [r.status_code for r in flood][-1] == 429 and int(flood[-1].headers["Retry-After"]) >= 1
+    assert server_key.status_code == 200  # a key of its own, a bucket of its own
+    assert "/admin/customers/{customer_id}" in described.json()["paths"]
+
+
+def test_a_key_of_both_kinds_stops_the_server_with_a_reason(tmp_path):
+    url = f"sqlite:///{tmp_path / 'profiles.db'}"
+    migrate.upgrade(url)
+    ran = subprocess.run(
+        [sys.executable, "-m", "personalization", "--db", url, "serve-events"], cwd=ROOT,
+        env={**os.environ, "EVENTS_WRITE_KEYS": "same", "EVENTS_BROWSER_KEYS": "same,other",
+             "PERSONALIZATION_HASH_KEY": "k" * 32}, capture_output=True, text=True, timeout=120)
+    assert ran.returncode != 0
+    assert "EVENTS_BROWSER_KEYS" in ran.stderr and "Traceback" not in ran.stderr, ran.stderr

@@ -3,8 +3,9 @@ written together in the next transaction.
 
 A commit costs about as much as inserting fifty events, so under concurrent load the
 API commits once for several requests instead of once per request. Each request still gets
-its own result, and waits until its events are committed before it is answered. A group
-that fails (the store is unreachable) fails all of its requests: nothing of them was stored.
+its own result, and waits until its events are committed before it is answered. A request
+whose data the database refuses fails alone (ingest.py); a group that fails (the store is
+unreachable) fails all of its requests: nothing of them was stored.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@
 
 Authenticated with `Authorization: Bearer <token>` ($PERSONALIZATION_ADMIN_TOKEN): a missing
 or wrong token gets 401 and nothing happens; without a configured token every call gets 401.
+The token has the event API's rate limit per key: past it, 429 with Retry-After.
 Errors are {"success": false, "error": {"field", "problem"}}, as on the rest of the API.
 """
 
@@ -27,12 +28,16 @@ logger = logging.getLogger(__name__)
 ACTOR = "admin-api"
 
 
-def _error(status: int, field: str, problem: str) -> HTTPResponse:
-    return json({"success": False, "error": {"field": field, "problem": problem}}, status=status)
+def _error(status: int, field: str, problem: str, headers: dict | None = None) -> HTTPResponse:
+    return json({"success": False, "error": {"field": field, "problem": problem}}, status=status,
+                headers=headers)  # fmt: skip
 
 
 def add_admin_routes(app: Sanic, requests: PrivacyRequests, token: str | None) -> None:
+    """On the event API's app (create_app): its rate limit applies to the token too."""
     expected = token.encode() if token else None
+    buckets = app.ctx.buckets
+    app.ctx.admin = True  # GET /v1/openapi.json describes these routes too
 
     def refused(request: Request) -> HTTPResponse | None:
         if expected is None:
@@ -44,6 +49,10 @@ def add_admin_routes(app: Sanic, requests: PrivacyRequests, token: str | None) -
                           "'Authorization: Bearer <token>'")  # fmt: skip
         if not hmac.compare_digest(given.strip().encode(errors="replace"), expected):
             return _error(401, "authorization", "the admin token is not valid")
+        if wait := buckets.wait("\0admin"):  # no write key has a NUL: its own bucket
+            return _error(429, "authorization", f"more than {buckets.limit.rate:g} requests per "
+                          f"second with the admin token; send again in {wait} s",
+                          headers={"Retry-After": str(wait)})  # fmt: skip
         return None
 
     async def run(request: Request, work, *args) -> HTTPResponse | object:

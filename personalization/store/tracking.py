@@ -30,6 +30,18 @@ def store_events(conn: Connection, rows: list[dict]) -> set[str]:
     return insert_new(conn, t.events, [{"received_at": now, **r} for r in rows], "message_id")
 
 
+CHANGED, UNCHANGED, SUPERSEDED = "changed", "unchanged", "superseded"  # consent outcomes
+
+
+def stored_message_ids(conn: Connection, message_ids: Iterable[str]) -> set[str]:
+    """The ids among `message_ids` of events stored already."""
+    found: set[str] = set()
+    key = t.events.c.message_id
+    for part in chunks(sorted(set(message_ids))):
+        found.update(conn.execute(select(key).where(key.in_(list(part)))).scalars())
+    return found
+
+
 def record_consent(
     conn: Connection,
     customer_id: str,
@@ -41,8 +53,29 @@ def record_consent(
 ) -> bool:
     """Append a consent decision and make it the current one for that purpose. True when
     the current decision changed (a first one, the other answer, or another notice): the
-    callers write those to the audit log."""
-    at = at or utcnow()
+    callers write those to the audit log. `consent_outcome` says what happened."""
+    outcome = consent_outcome(conn, customer_id, purpose, granted, channel, notice_version, at)
+    return outcome == CHANGED
+
+
+def consent_outcome(
+    conn: Connection,
+    customer_id: str,
+    purpose: str,
+    granted: bool,
+    channel: str,
+    notice_version: str | None = None,
+    at: datetime | None = None,
+) -> str:
+    """Record a decision (kept in the history whatever happens) and say what became of it:
+    CHANGED, the current decision is now this one and differs from the one before;
+    UNCHANGED, the current one already said the same; SUPERSEDED, a newer decision stands.
+
+    `at`: when it was made; by default now, the decision of someone answering now. Only a
+    decision recorded later than `at` and not after now can supersede it: one stamped in
+    the future (a client's clock ahead of ours) never outranks a decision made since."""
+    now = utcnow()
+    at = at or now
     conn.execute(t.consent_records.insert().values(
         customer_id=customer_id, purpose=purpose, granted=granted, recorded_at=at,
         channel=channel, notice_version=notice_version,
@@ -50,15 +83,16 @@ def record_consent(
     s = t.consent_state
     current = conn.execute(select(s.c.granted, s.c.recorded_at, s.c.notice_version).where(
         s.c.customer_id == customer_id, s.c.purpose == purpose)).first()  # fmt: skip
-    if current is not None and current.recorded_at > at:
-        return False  # an older decision arriving late does not win
+    if current is not None and at < current.recorded_at <= max(at, now):
+        return SUPERSEDED  # an older decision arriving late does not win
     upsert(conn, s,
            [{"customer_id": customer_id, "purpose": purpose, "granted": granted,
              "recorded_at": at, "notice_version": notice_version}],
            key=["customer_id", "purpose"],
            compare=["granted", "recorded_at", "notice_version"])  # fmt: skip
-    return current is None or (current.granted, current.notice_version) != (granted,
-                                                                            notice_version)
+    if current is None or (current.granted, current.notice_version) != (granted, notice_version):
+        return CHANGED
+    return UNCHANGED
 
 
 def consented(conn: Connection, customer_ids: Iterable[str], purpose: str) -> set[str]:
