@@ -10,12 +10,24 @@ import pytest
 from sqlalchemy import select
 
 from personalization.collect.ratelimit import RateLimit
+from personalization.privacy.admin import add_admin_routes
+from personalization.privacy.requests import PrivacyRequests
 from personalization.settings import Settings, SettingsError
 from personalization.store import schema as t
 from personalization.store.commerce import upsert_orders, upsert_tickets
 from personalization.store.sql import utcnow
 from personalization.store.tracking import consented
-from tests.event_api import BROWSER_KEY, SERVER_KEY, Api, ago, basic, consent, count, track
+from tests.event_api import (
+    BROWSER_KEY,
+    HASHER,
+    SERVER_KEY,
+    Api,
+    ago,
+    basic,
+    consent,
+    count,
+    track,
+)
 
 CONSENT = {"consent": {"categoryPreferences": {"personalization": True}}}
 ORDER = {"order_id": "O-1", "total": 20.0, "currency": "EUR",
@@ -172,6 +184,17 @@ def test_each_key_has_its_own_rate_limit(store):
     assert api.post("/v1/track", track(), key=BROWSER_KEY).status == 200  # another key
     time.sleep(1.1)
     assert api.post("/v1/track", track()).status == 200  # the bucket refilled
+
+
+def test_the_admin_token_has_the_rate_limit_too(store):
+    api = Api(store, limit=RateLimit(rate=0.5, burst=1))
+    add_admin_routes(api.app, PrivacyRequests(store, HASHER), "admin-token-0123456789abc")
+    bearer = {"Authorization": "Bearer admin-token-0123456789abc"}
+    first = api.app.test_client.get("/admin/customers/C-1", headers=bearer)[1]
+    second = api.app.test_client.get("/admin/customers/C-1", headers=bearer)[1]
+    assert (first.status, second.status) == (404, 429)
+    assert second.json["error"]["field"] == "authorization" and second.headers["retry-after"]
+    assert api.post("/v1/track", track()).status == 200  # the write key's bucket is its own
 
 
 def test_wrong_keys_of_any_shape_are_a_401(api, store):
