@@ -1,6 +1,7 @@
 """`make run-scaled`: the scale-out configuration (config/scaled/endpoints.yml) on this
 machine's PostgreSQL, Redis and RabbitMQ: two Rasa servers behind nginx, two action servers,
-the event API, the updater consuming RabbitMQ, and the chat page; Ctrl-C stops them all.
+the event API, the updater consuming RabbitMQ (and sweeping conversations erased from the
+chat; its health check on 5057), and the chat page; Ctrl-C stops them all.
 
 Where the environment does not say otherwise, the services are the local ones of a
 development machine (LOCAL below: for local demos only, as the README says).
@@ -22,12 +23,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from scripts.stack import (
     ROOT,
     Service,
+    _start,
     ensure_free,
     serve_until_stopped,
     start_action_server,
     start_event_api,
     start_rasa_server,
-    start_updater,
     start_web_demo,
     stop,
     stop_on_signals,
@@ -99,6 +100,17 @@ def prepare(env: dict[str, str]) -> None:
                        env={**os.environ, **env}, check=True)  # fmt: skip
 
 
+def start_scaled_updater(amqp: str, log_path: Path, env: dict[str, str], queue: str,
+                         health_port: int, sweep_every: float = 30.0) -> Service:  # fmt: skip
+    """The updater of the scaled configuration: consumes the deployment's queue and always
+    sweeps the conversations erased from the chat from the tracker store in SCALED (nothing
+    else deletes them); GET /health on `health_port` (503 while sweeps are overdue)."""
+    command = [sys.executable, "-m", "personalization", "updater", "--source", amqp,
+               "--queue", queue, "--endpoints", str(SCALED), "--sweep-every", str(sweep_every),
+               "--health-port", str(health_port)]  # fmt: skip
+    return _start("updater", command, log_path, env)
+
+
 def start_nginx(port: int, rasa_ports: list[int], logs: Path) -> Service:
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(nginx).exists():
@@ -122,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "brightcart.tar.gz")
     parser.add_argument("--rasa-port", type=int, default=5005, help="the load balancer's")
     parser.add_argument("--events-port", type=int, default=5056)
+    parser.add_argument("--updater-health-port", type=int, default=5057)
     parser.add_argument("--web-port", type=int, default=8080)
     parser.add_argument("--servers", type=int, default=2, help="Rasa + action server pairs")
     parser.add_argument("--first-internal-port", type=int, default=5100,
@@ -139,13 +152,15 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         internal = list(range(args.first_internal_port,
                               args.first_internal_port + 2 * args.servers))  # fmt: skip
-        for port in (args.rasa_port, args.events_port, args.web_port, *internal):
+        for port in (args.rasa_port, args.events_port, args.updater_health_port, args.web_port,
+                     *internal):  # fmt: skip
             ensure_free(port, "the scaled stack")
         shared = {**env, "PERSONALIZATION_ENDPOINTS": str(SCALED)}
         amqp = (f"amqp://{env['RABBITMQ_USER']}:{env['RABBITMQ_PASSWORD']}@"
                 f"{env['RABBITMQ_HOST']}:5672/")  # fmt: skip
-        services.append(start_updater(amqp, args.logs / "updater.log", shared,
-                                      queue=env["RABBITMQ_QUEUE"]))  # fmt: skip
+        updater = start_scaled_updater(amqp, args.logs / "updater.log", shared,
+                                       env["RABBITMQ_QUEUE"], args.updater_health_port)
+        services.append(updater)
         events = start_event_api(args.events_port, args.logs / "event_api.log", shared)
         services.append(events)
         pairs = []
@@ -161,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
               f"ports {internal[0]}-{internal[-1]}, the event API and the updater (logs: "
               f"{args.logs}); loading the models takes a little while...")
         wait_until_up(events, f"http://localhost:{args.events_port}/health")
+        wait_until_up(updater, f"http://localhost:{args.updater_health_port}/health")
         for actions, action_port, rasa, rasa_port in pairs:
             wait_until_up(actions, f"http://localhost:{action_port}/health")
             wait_until_up(rasa, f"http://localhost:{rasa_port}/webhooks/rest/", timeout=300)

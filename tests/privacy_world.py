@@ -24,7 +24,7 @@ from personalization.privacy.requests import PrivacyRequests
 from personalization.store import Store, migrate
 from personalization.store.engine import create_engine
 from personalization.store.tracking import record_consent
-from personalization.training.artifacts import load_models
+from personalization.training.artifacts import load_models, save_models
 from personalization.training.scoring import score_customers
 from tests import shop
 from tests.databases import create_postgres_database, drop_postgres_database
@@ -93,7 +93,10 @@ def build(kind: str, folder: Path, demo_store: Store, demo_models: Path) -> Worl
     copy_tables(demo_store, store)
     models = folder / "models"
     shutil.copytree(demo_models, models)
-    score_customers(store, load_models(models), progress=False)
+    keyed = load_models(models)  # as `train` leaves them with PERSONALIZATION_HASH_KEY set
+    keyed.recommender.key_customers(HASHER)
+    save_models(keyed, models)
+    score_customers(store, keyed, progress=False)
     conversations = [ConversationStore("tracker store", create_engine(urls["conversations"])),
                      ConversationStore("event broker", create_engine(urls["broker"]))]
     return World(store, urls, conversations, models)

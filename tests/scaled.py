@@ -23,13 +23,13 @@ import requests
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from personalization.store import Store
+from personalization.store import Store, migrate
 from personalization.store import schema as t
+from scripts.scaled_stack import start_scaled_updater
 from scripts.stack import (
     Service,
     start_action_server,
     start_rasa_server,
-    start_updater,
     stop,
     wait_until_up,
 )
@@ -80,6 +80,8 @@ class Scaled:
         self.action_ports: list[int] = []
         self.actions: list[Service] = []
         self.updater: Service | None = None
+        self.updater_health = ""  # the updater's GET /health
+        self.sweep_every = 30.0
         self.rasas: list[Service] = []
 
     # --- talking -------------------------------------------------------------------------
@@ -127,8 +129,14 @@ class Scaled:
 
     # --- processes -----------------------------------------------------------------------
 
-    def start_updater(self) -> Service:
-        self.updater = start_updater(AMQP, self.work / "updater.log", self.env, queue=self.queue)
+    def start_updater(self, wait: bool = False) -> Service:
+        """The updater as the scaled configuration runs it: it sweeps too."""
+        port = free_port()
+        self.updater_health = f"http://localhost:{port}/health"
+        self.updater = start_scaled_updater(AMQP, self.work / "updater.log", self.env,
+                                            self.queue, port, self.sweep_every)  # fmt: skip
+        if wait:
+            wait_until_up(self.updater, self.updater_health)
         return self.updater
 
     def start_actions(self, i: int, wait: bool = True) -> Service:
@@ -182,6 +190,36 @@ def deployment(work: Path, servers: int = 2, models: Path | None = None):
                                             scaled.urls, strict=False):  # fmt: skip
             wait_until_up(actions, f"http://localhost:{port}/health")
             wait_until_up(rasa, f"{url}/webhooks/rest/", timeout=300)
+        yield scaled
+    finally:
+        stop(scaled.all_services())
+        scaled.store.dispose()
+        scaled.tracker.dispose()
+        delete_queue(queue)
+        drop_postgres_database(profiles_url)
+        drop_postgres_database(tracker_url)
+
+
+@contextmanager
+def updater_deployment(work: Path, sweep_every: float = 30.0):
+    """A deployment's profile store, tracker store and queue with its updater, no Rasa
+    server: for what the updater does on its own (sweeping, its health check)."""
+    require("RabbitMQ", 5672)
+    profiles_url, tracker_url = create_postgres_database(), create_postgres_database()
+    migrate.upgrade(profiles_url)
+    queue, tracker = f"scaled_test_{uuid.uuid4().hex[:8]}", make_url(tracker_url)
+    env = {"RASA_DB_HOST": tracker.host, "RASA_DB_NAME": tracker.database,
+           "RASA_DB_USER": tracker.username or "", "RASA_DB_PASSWORD": tracker.password or "",
+           "REDIS_HOST": "127.0.0.1", "REDIS_LOCK_DB": "1", "REDIS_KEY_PREFIX": "unused",
+           "RABBITMQ_HOST": "127.0.0.1", "RABBITMQ_USER": "guest", "RABBITMQ_PASSWORD": "guest",
+           "RABBITMQ_QUEUE": queue, "PERSONALIZATION_DB_URL": profiles_url,
+           "PERSONALIZATION_HASH_KEY": HASH_KEY, "PERSONALIZATION_ENDPOINTS": str(SCALED),
+           "ACTION_SERVER_URL": "http://localhost:1/webhook", "ACTION_SERVER_TOKEN": "unused",
+           "PERSONALIZATION_MODELS": str(work / "no-models")}  # fmt: skip
+    scaled = Scaled(work, profiles_url, tracker_url, queue, env)
+    scaled.sweep_every = sweep_every
+    try:
+        scaled.start_updater(wait=True)
         yield scaled
     finally:
         stop(scaled.all_services())

@@ -31,6 +31,7 @@ from personalization.collect import effects
 from personalization.collect.segment import TrackedEvent
 from personalization.hashing import IdHasher
 from personalization.store import Store, audit
+from personalization.store.customer_locks import lock_for_writing
 from personalization.store.sql import utcnow
 from personalization.store.tracking import (
     CHANGED,
@@ -90,13 +91,20 @@ class Ingestor:
         now = utcnow()  # the server's time of the decisions these requests carry
         try:
             with self.store.begin() as conn:
+                self._lock(conn, requests)
                 return _split(requests, *self._outcomes(conn, _flat(requests), now))
         except LOST:
             raise
         except Exception:  # noqa: BLE001 - rolled back: find which request, each alone
             pass
         with self.store.begin() as conn:
+            self._lock(conn, requests)
             return [self._isolated(conn, events, now) for events in requests]
+
+    @staticmethod
+    def _lock(conn: Connection, requests: list[list[TrackedEvent]]) -> None:
+        # erasures first (the gate), for the whole group: before any savepoint
+        lock_for_writing(conn, [e.user_id for events in requests for e in events])
 
     def _isolated(self, conn: Connection, events: list[TrackedEvent], now: datetime,
                   tries: int = 2) -> IngestResult:  # fmt: skip

@@ -9,10 +9,10 @@ import threading
 from pathlib import Path
 
 log = logging.getLogger(__name__)
-# metadata.json and the parts of personalization/training/artifacts.py (not imported here:
-# the models' libraries take seconds to import)
+# metadata.json, the parts of personalization/training/artifacts.py and the erased list
+# (training/erased.py) (not imported here: the models' libraries take seconds to import)
 FILES = ("metadata.json", "features.joblib", "segments.joblib", "churn.joblib",
-         "recommender.joblib")  # fmt: skip
+         "recommender.joblib", "erased.txt")  # fmt: skip
 
 
 class LiveModels:

@@ -3,7 +3,9 @@
 Reads the file, converts it by the mapping, removes duplicate rows, drops erased ids (and,
 under `legal_basis: consent`, customers without consent), and upserts the rest in one
 transaction: a failed import changes nothing, and importing the same file again changes
-nothing either. Unusable rows go to a rejects file with their line number and the reason.
+nothing either. The suppression list is read under the customers' locks
+(store.customer_locks), so an erasure running at the same time is never undone. Unusable
+rows go to a rejects file with their line number and the reason.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from personalization.imports.convert import convert
 from personalization.imports.mapping import Mapping, MappingError
 from personalization.store import Store, audit
 from personalization.store.commerce import upsert_orders, upsert_tickets
+from personalization.store.customer_locks import lock_for_writing
 from personalization.store.customers import upsert_customers
 from personalization.store.sql import UpsertCounts, chunks
 from personalization.store.tracking import consented, record_consent, suppressed
@@ -84,6 +87,7 @@ def run_import(
     customer_column = "id" if mapping.kind == "crm" else "customer_id"
     with store.begin() as conn:
         ids = frame[customer_column].astype(str)
+        lock_for_writing(conn, set(ids))  # an erasure running now commits first (or waits)
         hashes = ids.map(hasher)
         erased = hashes.isin(suppressed(conn, set(hashes)))
         report.suppressed = int(erased.sum())

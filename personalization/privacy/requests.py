@@ -4,7 +4,8 @@ counts), which never holds the customer's personal data.
 
 Stores: the profile store (customers, preferences, scores and segments, interaction
 history, tickets, orders, tracked events, consent), Rasa's SQL tracker store and SQL event
-broker (conversations), and the trained models (the recommender's row of the customer).
+broker (conversations), and the trained models (the recommender's row of the customer:
+erased by listing the keyed hash in the models' erased list, training/erased.py).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from personalization.store.subject import (
 
 log = logging.getLogger(__name__)
 MAX_ID_LENGTH = 64
+RECOMMENDER_LISTED = "added to the recommender's erased list"
 
 
 class RequestError(ValueError):
@@ -42,7 +44,7 @@ class ErasureReport:
 
     @property
     def anything_found(self) -> bool:
-        return any(self.counts.values())
+        return any(n for what, n in self.counts.items() if what != RECOMMENDER_LISTED)
 
     def summary(self) -> str:
         changed = ", ".join(f"{n:,} {what}" for what, n in self.counts.items() if n)
@@ -117,10 +119,10 @@ class PrivacyRequests:
                     report.counts["conversations"] = len(senders)
             step = "models"
             if self.models_dir is not None:
-                from personalization.training.artifacts import forget_customer
+                from personalization.training.artifacts import record_erasure
 
-                report.counts["recommender rows"] = int(forget_customer(self.models_dir,
-                                                                        customer_id))
+                listed = record_erasure(self.models_dir, report.subject)
+                report.counts[RECOMMENDER_LISTED] = int(listed)
         except Exception as error:
             self._audit_failure(actor, "erasure", report.subject,
                                 {"step": step, "error": type(error).__name__, **report.counts})

@@ -9,12 +9,17 @@ the products in their history (by weight), of that product's similarity to it. C
 without history, and leftover places in a list, get the most purchased products.
 
 Ties are broken by product_id, so the same data always gives the same recommendations.
+
+Erasure: `key_customers(hasher)` keeps, per customer row, the first 64 bits of the keyed hash
+the suppression list holds for them (personalization.hashing); `drop_keys` removes the rows
+of erased customers from those hashes alone, without their ids (training/erased.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -62,6 +67,10 @@ class ItemItemRecommender:
         self.similarity: sparse.csr_matrix | None = None  # products x products, top neighbours
         self.purchase_counts: np.ndarray | None = None  # order lines per product
         self.params: dict[str, float] = {}
+        self.customer_keys: np.ndarray | None = None  # per row: key_of(keyed hash), uint64
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update({"customer_keys": None, **state})  # saved before keys existed
 
     def fit(
         self,
@@ -96,6 +105,7 @@ class ItemItemRecommender:
         purchased.data[:] = 1.0
         self.products, self.customers = pd.Index(products), pd.Index(customers)
         self.history, self.purchased = history, purchased
+        self.customer_keys = None
         self.similarity = _similarity(history, shrinkage, neighbours)
         self.params = {"view_weight": view_weight, "purchase_weight": purchase_weight,
                        "shrinkage": shrinkage, "neighbours": neighbours}  # fmt: skip
@@ -162,18 +172,37 @@ class ItemItemRecommender:
         return {str(self.products[j]): float(w)
                 for j, w in zip(found.indices, found.data, strict=True)}  # fmt: skip
 
-    def forget(self, customer_id: str) -> bool:
-        """Remove the customer's row (erasure); False if the model has none. The product
-        similarities and purchase counts are aggregates over everyone: they are renewed by
-        the next training."""
+    def key_customers(self, hasher: Callable[[str], str]) -> None:
+        """Remember each customer row's key (key_of their keyed hash), for drop_keys."""
         self._check_fitted()
-        row = self.customers.get_indexer([str(customer_id)])[0]
-        if row < 0:
-            return False
-        keep = np.flatnonzero(np.arange(len(self.customers)) != row)
-        self.customers = self.customers.delete(row)
+        self.customer_keys = np.array([key_of(hasher(c)) for c in self.customers],
+                                      dtype=np.uint64)  # fmt: skip
+
+    def drop_customers(self, customer_ids: Iterable[str]) -> int:
+        """Remove these customers' rows; returns how many the model had. The product
+        similarities and purchase counts are aggregates over everyone: the next training
+        renews them."""
+        self._check_fitted()
+        return self._drop(self.customers.isin([str(c) for c in customer_ids]))
+
+    def drop_keys(self, id_hashes: Iterable[str]) -> int:
+        """Remove the rows of the customers with these keyed hashes (needs key_customers)."""
+        self._check_fitted()
+        if self.customer_keys is None:
+            raise ValueError("This recommender keeps no keys of its customers (it was trained "
+                             "without PERSONALIZATION_HASH_KEY): train it again with the key.")
+        wanted = np.array([key_of(h) for h in id_hashes], dtype=np.uint64)
+        return self._drop(np.isin(self.customer_keys, wanted))
+
+    def _drop(self, gone: np.ndarray) -> int:
+        if not gone.any():
+            return 0
+        keep = np.flatnonzero(~gone)
+        self.customers = self.customers[keep]
         self.history, self.purchased = self.history[keep], self.purchased[keep]
-        return True
+        if self.customer_keys is not None:
+            self.customer_keys = self.customer_keys[keep]
+        return int(gone.sum())
 
     def _recommendations(self, top, scores, similar) -> list[Recommendation]:
         return [Recommendation(str(self.products[i]), float(s), SIMILAR if sim else POPULAR)
@@ -183,6 +212,11 @@ class ItemItemRecommender:
     def _check_fitted(self) -> None:
         if self.similarity is None:
             raise RuntimeError("The recommender is not fitted: call fit(interactions) first")
+
+
+def key_of(id_hash: str) -> int:
+    """A customer's key in the model: the first 64 bits of their keyed hash (hex)."""
+    return int(id_hash[:16], 16)
 
 
 def top_k(keys: np.ndarray, k: int) -> np.ndarray:

@@ -1,4 +1,7 @@
-"""Customers, their preferences and model scores (the full-profile read: profile_read.py)."""
+"""Customers, their preferences and model scores (the full-profile read: profile_read.py).
+
+The models use only customers whose current consent decision for their purpose is a grant
+(`granted_customers`): the scores of the others are not written and are deleted."""
 
 from __future__ import annotations
 
@@ -6,8 +9,10 @@ from collections.abc import Iterable
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.selectable import Select
 
 from personalization.store import schema as t
+from personalization.store.customer_locks import lock_for_writing
 from personalization.store.sql import (
     UpsertCounts,
     chunks,
@@ -77,6 +82,43 @@ def set_preferences(conn: Connection, customer_id: str, **fields) -> None:
 
 def save_scores(conn: Connection, rows: list[dict]) -> UpsertCounts:
     return upsert(conn, t.scores, rows, key=["customer_id"], compare=SCORE_FIELDS)
+
+
+def granted(purpose: str) -> Select:
+    """The ids whose current decision for `purpose` is a grant (a subquery)."""
+    s = t.consent_state
+    return select(s.c.customer_id).where(s.c.purpose == purpose, s.c.granted.is_(True))
+
+
+def granted_customers(conn: Connection, purpose: str) -> set[str]:
+    return set(conn.execute(granted(purpose)).scalars())
+
+
+def granted_customer_count(conn: Connection, purpose: str) -> int:
+    c = t.customers
+    return conn.execute(select(func.count()).select_from(c)
+                        .where(c.c.customer_id.in_(granted(purpose)))).scalar()  # fmt: skip
+
+
+def save_scores_of_granted(conn: Connection, rows: list[dict], purpose: str) -> int:
+    """Save the scores of the customers who still exist and grant `purpose`, checked under
+    their locks (customer_locks: an erasure or a withdrawal committed while they were
+    computed wins); returns how many were kept."""
+    ids = [row["customer_id"] for row in rows]
+    lock_for_writing(conn, ids)
+    c = t.customers
+    kept: set[str] = set()
+    for part in chunks(sorted(set(ids))):
+        kept.update(conn.execute(select(c.c.customer_id).where(
+            c.c.customer_id.in_(list(part)), c.c.customer_id.in_(granted(purpose)))).scalars())
+    save_scores(conn, [row for row in rows if row["customer_id"] in kept])
+    return len(kept)
+
+
+def delete_scores_without_grant(conn: Connection, purpose: str) -> int:
+    """Delete the scores of customers who do not (or no longer) grant `purpose`."""
+    return conn.execute(t.scores.delete().where(
+        t.scores.c.customer_id.notin_(granted(purpose)))).rowcount  # fmt: skip
 
 
 def customer_count(conn: Connection) -> int:

@@ -15,6 +15,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.engine import Connection
 
 from personalization.store import schema as t
+from personalization.store.customers import granted
 
 RETURNED = ("cancelled", "refunded", "returned")
 
@@ -29,18 +30,25 @@ class SourceChunk:
 
 
 def read_source_chunk(
-    conn: Connection, chunk_customers: int = 50_000, after: str | None = None
+    conn: Connection, chunk_customers: int = 50_000, after: str | None = None,
+    granted_to: str | None = None,
 ) -> SourceChunk | None:
-    """The next `chunk_customers` customers after the id `after`; None past the last one."""
+    """The next `chunk_customers` customers after the id `after`; None past the last one.
+    `granted_to`: only customers whose current consent for that purpose is a grant (the
+    related rows of the others are left out too)."""
     c = t.customers
     query = select(c).order_by(c.c.customer_id).limit(chunk_customers)
     if after is not None:
         query = query.where(c.c.customer_id > after)
+    if granted_to is not None:
+        query = query.where(c.c.customer_id.in_(granted(granted_to)))
     customers = _frame(conn, query, [col.name for col in c.columns])
     if customers.empty:
         return None
     first, last = customers.customer_id.iloc[0], customers.customer_id.iloc[-1]
-    return SourceChunk(customers, *_related(conn, first, last))
+    ids = set(customers.customer_id)
+    related = (frame[frame.customer_id.isin(ids)] for frame in _related(conn, first, last))
+    return SourceChunk(customers, *related)  # fmt: skip
 
 
 def _related(conn: Connection, first: str, last: str) -> tuple[pd.DataFrame, ...]:
@@ -78,8 +86,9 @@ def _frame(conn: Connection, query, columns: list[str]) -> pd.DataFrame:
 
 
 def source_fingerprint(conn: Connection) -> dict[str, object]:
-    """What a training run saw: row counts and the newest change of the main tables."""
-    c, o, k, e = t.customers, t.orders, t.tickets, t.events
+    """What a training run saw: row counts and the newest change of the main tables and of
+    the consent decisions (who may be used)."""
+    c, o, k, e, s = t.customers, t.orders, t.tickets, t.events, t.consent_state
     row = conn.execute(select(
         select(func.count()).select_from(c).scalar_subquery(),
         select(func.max(c.c.updated_at)).scalar_subquery(),
@@ -88,8 +97,10 @@ def source_fingerprint(conn: Connection) -> dict[str, object]:
         select(func.count()).select_from(k).scalar_subquery(),
         select(func.count()).select_from(e).scalar_subquery(),
         select(func.max(e.c.id)).scalar_subquery(),
+        select(func.count()).select_from(s).scalar_subquery(),
+        select(func.max(s.c.recorded_at)).scalar_subquery(),
     )).one()  # fmt: skip
     names = ("customers", "customers_updated", "orders", "orders_updated", "tickets", "events",
-             "last_event_id")  # fmt: skip
+             "last_event_id", "consent_decisions", "consent_updated")  # fmt: skip
     return {name: (str(value) if value is not None else None) if "updated" in name else value
             for name, value in zip(names, row, strict=True)}

@@ -1,16 +1,34 @@
-"""Interaction history derived from conversations, and the updater's bookkeeping."""
+"""Interaction history derived from conversations, and the updater's bookkeeping.
+
+Both writes of customer data here (history, conversation links) take the customers' locks
+first and check, after them, that the customer is still there (customer_locks): an erasure
+committed meanwhile is not undone, and one that starts meanwhile waits and erases them too.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.dml import Insert
 
 from personalization.store import schema as t
-from personalization.store.sql import insert_if_new, insert_ignoring_duplicates, upsert, utcnow
+from personalization.store.customer_locks import lock_for_writing
+from personalization.store.sql import (
+    chunks,
+    insert_if_new,
+    insert_ignoring_duplicates,
+    upsert,
+    utcnow,
+)
+from personalization.store.tracking import consented
+
+LINK_PURPOSE = "personalization"  # conversations are linked only to customers who allow it
 
 
 @dataclass
@@ -43,6 +61,7 @@ def claim_keys(conn: Connection, source: str, keys: list[str]) -> set[str]:
 def add_to_history(conn: Connection, deltas: dict[str, Delta]) -> None:
     if not deltas:
         return
+    lock_for_writing(conn, deltas)
     h = t.interaction_history
     customers = set(conn.execute(
         select(t.customers.c.customer_id).where(t.customers.c.customer_id.in_(list(deltas)))
@@ -84,11 +103,31 @@ def set_offset(conn: Connection, source: str, position: int) -> None:
 
 
 def link_conversations(conn: Connection, links: dict[str, str]) -> None:
-    """Record which customer each conversation (Rasa sender id) was verified to belong to."""
+    """Record which customer each conversation (Rasa sender id) was verified to belong to,
+    for the customers who (still, under their locks) allow personalization: an erased
+    customer has no consent left."""
+    if not links:
+        return
+    before = linked_customers(conn, set(links))  # a conversation linked to someone else
+    lock_for_writing(conn, {*links.values(), *before.values()})
+    allowed = consented(conn, links.values(), LINK_PURPOSE)
     now = utcnow()
-    upsert(conn, t.conversation_links,
-           [{"sender_id": s, "customer_id": c, "linked_at": now} for s, c in links.items()],
-           key=("sender_id",), compare=("customer_id",), stamp="linked_at")  # fmt: skip
+    rows = [{"sender_id": s, "customer_id": links[s], "linked_at": now}
+            for s in sorted(links) if links[s] in allowed]  # one order: no deadlocks
+    for part in chunks(rows):  # concurrent updaters linking one conversation: the last wins
+        conn.execute(_link_statement(conn.dialect.name), list(part))
+
+
+@cache
+def _link_statement(dialect_name: str) -> Insert:
+    """INSERT a link, or move an existing one to another customer (a new linked_at)."""
+    links = t.conversation_links
+    statement = (postgresql if dialect_name == "postgresql" else sqlite).insert(links)
+    return statement.on_conflict_do_update(
+        index_elements=[links.c.sender_id],
+        set_={"customer_id": statement.excluded.customer_id,
+              "linked_at": statement.excluded.linked_at},
+        where=links.c.customer_id != statement.excluded.customer_id)  # fmt: skip
 
 
 def linked_customers(conn: Connection, senders: set[str]) -> dict[str, str]:
@@ -97,3 +136,10 @@ def linked_customers(conn: Connection, senders: set[str]) -> dict[str, str]:
     links = t.conversation_links
     return dict(conn.execute(select(links.c.sender_id, links.c.customer_id)
                              .where(links.c.sender_id.in_(sorted(senders)))).all())  # fmt: skip
+
+
+def unlink_conversations(conn: Connection, senders: set[str]) -> None:
+    """The latest message of these conversations came from nobody verified."""
+    if senders:
+        links = t.conversation_links
+        conn.execute(links.delete().where(links.c.sender_id.in_(sorted(senders))))

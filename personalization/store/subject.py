@@ -14,11 +14,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, and_, or_, select
+from sqlalchemy import Table, and_, case, func, or_, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from personalization.store import schema as t
+from personalization.store.customer_locks import lock_for_erasure
 from personalization.store.sql import insert_ignoring_duplicates, utcnow
 from personalization.store.tracking import suppress
 
@@ -95,7 +96,12 @@ def customer_data(conn: Connection, customer_id: str) -> dict[str, Any] | None:
 def erase_customer(conn: Connection, customer_id: str, id_hash: str) -> dict[str, int]:
     """Delete the customer from the profile store and put their id on the suppression list,
     in the caller's transaction. Orders stay, anonymized (no customer, no shipping address),
-    for the accounts. Returns the rows changed per table."""
+    for the accounts. Returns the rows changed per table.
+
+    First it waits for the writers of the customer's data that are running to commit (on
+    PostgreSQL; customer_locks): what they wrote is erased too, and the writers after it
+    find the suppression entry."""
+    lock_for_erasure(conn, customer_id)
     suppress(conn, [id_hash])
     counts = {"orders_anonymized": conn.execute(
         t.orders.update().where(t.orders.c.customer_id == customer_id)
@@ -121,3 +127,15 @@ def pending_sweeps(conn: Connection) -> list[tuple[str, datetime]]:
 
 def remove_pending_sweep(conn: Connection, sender_id: str) -> None:
     conn.execute(t.pending_sweeps.delete().where(t.pending_sweeps.c.sender_id == sender_id))
+
+
+def pending_sweep_status(conn: Connection, overdue_before: datetime
+                         ) -> tuple[int, datetime | None, int]:  # fmt: skip
+    """(conversations waiting to be swept, when the oldest was asked for, how many were
+    asked for before `overdue_before`)."""
+    p = t.pending_sweeps
+    waiting, oldest, overdue = conn.execute(select(
+        func.count(), func.min(p.c.requested_at),
+        func.coalesce(func.sum(case((p.c.requested_at < overdue_before, 1), else_=0)), 0),
+    )).one()  # fmt: skip
+    return int(waiting), oldest, int(overdue)

@@ -6,14 +6,17 @@
       segments.joblib     SegmentModel + personas
       churn.joblib        ChurnModel (absent when the store had no churn label)
       recommender.joblib  ItemItemRecommender (absent without purchases or views)
+      erased.txt          keyed hashes of the customers erased since (training/erased.py)
 
 `load_models` raises ArtifactError (missing, corrupt, or made by other library versions)
-with a message that says what to do; callers catch it and carry on without models.
+with a message that says what to do; callers catch it and carry on without models. It drops
+the rows of the customers in erased.txt from the recommender it returns.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import platform
 from dataclasses import dataclass, field
@@ -29,7 +32,9 @@ from personalization.churn import ChurnModel
 from personalization.features import FeaturePipeline
 from personalization.recommend import ItemItemRecommender
 from personalization.segmentation import Persona, SegmentModel
+from personalization.training.erased import ErasedList
 
+log = logging.getLogger(__name__)
 FORMAT = 1
 PARTS = ("features", "segments", "churn", "recommender")
 
@@ -59,39 +64,36 @@ def library_versions() -> dict[str, str]:
 
 
 def save_models(models: Models, folder: Path) -> Path:
-    """Write every part, then the metadata last (a folder without it is incomplete)."""
+    """Write every part, then the metadata last (a folder without it is incomplete). Each
+    file is written beside its place and renamed into it: a reader never sees half a file."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "metadata.json").unlink(missing_ok=True)
-    joblib.dump(models.features, folder / "features.joblib")
-    joblib.dump({"model": models.segments, "personas": models.personas},
-                folder / "segments.joblib")  # fmt: skip
+    _dump(models.features, folder / "features.joblib")
+    _dump({"model": models.segments, "personas": models.personas}, folder / "segments.joblib")
     for name, part in (("churn", models.churn), ("recommender", models.recommender)):
         if part is not None:
-            joblib.dump(part, folder / f"{name}.joblib")
+            _dump(part, folder / f"{name}.joblib")
         else:
             (folder / f"{name}.joblib").unlink(missing_ok=True)
     metadata = {**models.metadata, "format": FORMAT, "libraries": library_versions()}
-    (folder / "metadata.json").write_text(json.dumps(metadata, indent=2, default=str))
+    partial = folder / "metadata.json.partial"
+    partial.write_text(json.dumps(metadata, indent=2, default=str))
+    os.replace(partial, folder / "metadata.json")
     return folder
 
 
-def forget_customer(folder: Path, customer_id: str) -> bool:
-    """Erase a customer from the saved models: the recommender's row of them (no other part
-    keeps anything per customer id). The file is replaced whole, and metadata.json is
-    rewritten so that running servers reload. False when there was nothing to remove."""
-    path = folder / "recommender.joblib"
-    if not path.exists():
-        return False
-    recommender = _load(path, ItemItemRecommender)
-    if not recommender.forget(customer_id):
-        return False
+def _dump(value: Any, path: Path) -> None:
     partial = path.with_name(path.name + ".partial")
-    joblib.dump(recommender, partial)
+    joblib.dump(value, partial)
     os.replace(partial, path)
-    metadata = folder / "metadata.json"
-    if metadata.exists():
-        metadata.write_text(metadata.read_text())
-    return True
+
+
+def record_erasure(folder: Path, id_hash: str) -> bool:
+    """Erase a customer from the models in `folder`: their keyed hash goes on the folder's
+    erased list, which every load of the recommender (running servers reload when it
+    changes) and the next training apply. No other part keeps anything per customer. False
+    if they were listed already."""
+    return ErasedList(folder).add(id_hash)
 
 
 def read_metadata(folder: Path) -> dict[str, Any]:
@@ -124,8 +126,25 @@ def load_models(folder: Path) -> Models:
                    if metadata.get("recommender") else None)  # fmt: skip
     if not isinstance(segments.get("model"), SegmentModel):
         raise ArtifactError(f"{folder / 'segments.joblib'} holds no segment model: train again.")
-    return Models(features, segments["model"], segments["personas"], churn, recommender,
-                  metadata)  # fmt: skip
+    return Models(features, segments["model"], segments["personas"], churn,
+                  without_erased(recommender, folder), metadata)  # fmt: skip
+
+
+def without_erased(recommender: ItemItemRecommender | None,
+                   folder: Path) -> ItemItemRecommender | None:  # fmt: skip
+    """The recommender without the rows of the customers on the folder's erased list. One
+    trained without the hash key cannot tell who they are: it is not used (None)."""
+    erased = ErasedList(folder).read()
+    if recommender is None or not erased:
+        return recommender
+    if recommender.customer_keys is None:
+        log.warning("The recommender in %s was trained without PERSONALIZATION_HASH_KEY, so "
+                    "the %d customer(s) erased since cannot be removed from it: it is not used "
+                    "(no suggestions) until `python -m personalization train` runs with the "
+                    "key set.", folder, len(erased))  # fmt: skip
+        return None
+    recommender.drop_keys(erased)
+    return recommender
 
 
 def _load(path: Path, kind: type) -> Any:

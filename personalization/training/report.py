@@ -17,6 +17,7 @@ from personalization.settings import Settings
 from personalization.store import Store
 from personalization.training.artifacts import Models
 from personalization.training.scoring import score_frame
+from personalization.training.train import PURPOSE
 
 SAMPLE = 20_000  # customers drawn in the pictures
 
@@ -29,9 +30,10 @@ text-align:left;vertical-align:top}th{background:#f3f3f3}img{max-width:100%}
 def write_report(store: Store, models: Models, folder: Path,
                  conversations: ConversationAnalytics | None = None) -> Path:  # fmt: skip
     folder.mkdir(parents=True, exist_ok=True)
-    frame = next(iter_features(store, chunk_customers=SAMPLE), None)
+    frame = next(iter_features(store, chunk_customers=SAMPLE, granted_to=PURPOSE), None)
     if frame is None:
-        raise ValueError("The profile store has no customers to report on.")
+        raise ValueError("The profile store has no customers who allow personalization to "
+                         "report on.")
     scores = score_frame(models, frame)
     matrix = models.features.transform(frame)[models.segments.columns]
     labels = scores.segment.astype(int).to_numpy()
@@ -65,9 +67,10 @@ def report_from_settings(settings: Settings, folder: Path, models_dir: Path | No
 def _header(models: Models, drawn: int) -> str:
     m, fp = models.metadata, models.metadata.get("data_fingerprint", {})
     return (f"<h1>Customer models</h1><p class='muted'>Models {_e(models.version)}, trained "
-            f"{_e(m.get('trained_at', ''))} on {fp.get('customers', '?'):,} customers, "
-            f"{fp.get('orders', '?'):,} orders, {fp.get('events', '?'):,} events. Pictures "
-            f"show the first {drawn:,} customers.</p>")  # fmt: skip
+            f"{_e(m.get('trained_at', ''))} on a store of {fp.get('customers', '?'):,} customers, "
+            f"{fp.get('orders', '?'):,} orders, {fp.get('events', '?'):,} events; "
+            f"{_count(m.get('customers_used'))} customers allow personalization and were used. "
+            f"Pictures show the first {drawn:,} of them.</p>")  # fmt: skip
 
 
 def _segments(models: Models) -> str:
@@ -124,6 +127,10 @@ def _risk_histogram(risk: np.ndarray, path: Path) -> None:
              ylabel="customers")  # fmt: skip
     figure.tight_layout()
     figure.savefig(path)
+
+
+def _count(value: object) -> str:
+    return f"{value:,}" if isinstance(value, int) else "?"
 
 
 def _e(text: object) -> str:

@@ -1,4 +1,8 @@
-"""`python -m personalization train`: every model from the profile store, in one run."""
+"""`python -m personalization train`: every model from the profile store, in one run.
+
+Only customers whose current consent for personalization is a grant are read: the others
+(declined, withdrawn, never asked) are not segmented, do not train the churn model and are
+not in the recommender (docs/privacy.md: without a yes nothing from the profile is used)."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from pathlib import Path
 
 from personalization.churn import evaluate_churn
 from personalization.features import LABEL, FeaturePipeline, read_features
-from personalization.recommend import ItemItemRecommender, hit_rate_at_k
+from personalization.hashing import IdHasher
 from personalization.segmentation import (
     apply_overrides,
     describe_segments,
@@ -20,11 +24,13 @@ from personalization.segmentation import (
 )
 from personalization.store import Store
 from personalization.store.feature_sources import source_fingerprint
-from personalization.store.interactions import load_interactions
 from personalization.store.sql import utcnow
 from personalization.training.artifacts import ArtifactError, Models, read_metadata, save_models
+from personalization.training.erased import ErasedList
+from personalization.training.recommender import fit_recommender, settle_erasures
 
 MAX_CHURN_ROWS = 50_000
+PURPOSE = "personalization"  # what the models serve: only customers who granted it are read
 
 
 def segment_columns(features: FeaturePipeline) -> list[str]:
@@ -51,7 +57,10 @@ def up_to_date(store: Store, folder: Path) -> str | None:
 
 def train_models(store: Store, folder: Path, method: str = "kmeans",
                  personas_file: Path | None = None, now: datetime | None = None,
-                 say: Callable[[str], None] = print) -> Models:  # fmt: skip
+                 say: Callable[[str], None] = print,
+                 hasher: IdHasher | None = None) -> Models:  # fmt: skip
+    """`hasher` (PERSONALIZATION_HASH_KEY) keys the recommender's rows, so that erasures
+    after this run can be applied to it; without it the first one switches it off."""
     now = now or utcnow()
     started = time.perf_counter()
 
@@ -60,10 +69,12 @@ def train_models(store: Store, folder: Path, method: str = "kmeans",
 
     with store.begin() as conn:
         fingerprint = source_fingerprint(conn)
-    step(f"reading features of {fingerprint['customers']:,} customers")
-    frame = read_features(store, now)
+    step(f"reading features of the customers who allow personalization (of "
+         f"{fingerprint['customers']:,})")
+    frame = read_features(store, now, granted_to=PURPOSE)
     features = FeaturePipeline().fit(frame)
-    step(f"{len(features.feature_names_)} features; segmenting ({method})")
+    step(f"{len(frame):,} customers, {len(features.feature_names_)} features; segmenting "
+         f"({method})")
     columns = segment_columns(features)
     segments = fit_segments(features.transform(frame)[columns], method=method)
     labels = segments.predict(features.transform(frame)[columns])
@@ -92,25 +103,26 @@ def train_models(store: Store, folder: Path, method: str = "kmeans",
     else:
         step("no churn label in the store: no churn model")
 
-    with store.begin() as conn:
-        interactions = load_interactions(conn)
-    recommender = None
-    if len(interactions):
-        step(f"recommender on {len(interactions):,} purchases and views")
-        evaluation = hit_rate_at_k(interactions, k=5)
-        recommender = ItemItemRecommender().fit(interactions)
-        metrics["recommender"] = {"hit_rate_at_5": evaluation.hit_rate,
-                                  "popularity_hit_rate_at_5": evaluation.popularity_hit_rate,
-                                  "customers": evaluation.customers}  # fmt: skip
+    recommender, metrics["recommender"], used = fit_recommender(store, PURPOSE, hasher)
+    if recommender is not None:
+        step(f"recommender on {used:,} purchases and views")
+        if hasher is None:
+            step("warning: no hash key given (PERSONALIZATION_HASH_KEY): the recommender "
+                 "cannot apply later erasures, and the first one switches it off until the "
+                 "next training")
     else:
+        metrics.pop("recommender")
         step("no purchases or views in the store: no recommender")
 
     digest = fingerprint_digest(fingerprint)
     metadata = {"version": f"{now:%Y%m%d-%H%M%S}-{digest[:6]}", "trained_at": now.isoformat(),
                 "data_fingerprint": {"sha256": digest, **fingerprint}, "metrics": metrics,
                 "features": features.feature_names_, "segment_features": columns,
-                "churn": churn is not None, "recommender": recommender is not None}  # fmt: skip
+                "customers_used": len(frame), "churn": churn is not None,
+                "recommender": recommender is not None}  # fmt: skip
     models = Models(features, segments, personas, churn, recommender, metadata)
+    settled = settle_erasures(recommender, folder, store, PURPOSE)
     save_models(models, folder)
+    ErasedList(folder).remove(settled)
     step(f"models {metadata['version']} saved in {folder}")
     return models

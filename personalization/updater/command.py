@@ -1,5 +1,7 @@
 """`python -m personalization updater`: Rasa's conversation events into interaction history
-(and, with --endpoints, the sweeping of conversations erased from the chat)."""
+(and, with --endpoints, the sweeping of conversations erased from the chat; every deployment
+needs one updater that sweeps). `--health-port` serves `GET /health` (updater/health.py):
+503 while erased conversations wait past `--overdue-after` seconds to be swept."""
 
 from __future__ import annotations
 
@@ -18,12 +20,19 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     store = Store.from_url(settings.db_url)
     sweeping = threading.Event()  # set: the sweeper stops
+    sweeper = None
     if args.endpoints:  # also delete conversations erased from the chat, once quiet
         from personalization.privacy.commands import requests_from
         from personalization.privacy.sweeper import start_sweeper
 
-        start_sweeper(requests_from(args, settings, store), args.sweep_every, args.quiet_after,
-                      sweeping)  # fmt: skip
+        sweeper = start_sweeper(requests_from(args, settings, store), args.sweep_every,
+                                args.quiet_after, sweeping, args.overdue_after)  # fmt: skip
+    health = None
+    if args.health_port:
+        from personalization.updater.health import serve_health
+
+        health = serve_health(store, sweeper, args.health_host, args.health_port,
+                              args.overdue_after)  # fmt: skip
     if args.source.startswith(("amqp://", "amqps://")):
         stop = asyncio.Event()
 
@@ -42,6 +51,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         sources.run_sql(store, args.source, halt, interval=args.interval,
                         secret=settings.identity_secret)  # fmt: skip
     sweeping.set()
+    if health is not None:
+        health.shutdown()
     return 0
 
 
@@ -59,4 +70,10 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     updater.add_argument("--sweep-every", type=float, default=30.0, help="seconds (default 30)")
     updater.add_argument("--quiet-after", type=float, default=120.0,
                          help="a conversation this many seconds without events is over")
+    updater.add_argument("--overdue-after", type=float, default=600.0,
+                         help="an erased conversation still unswept after this many seconds "
+                         "is overdue: logged at every sweep, and /health answers 503")
+    updater.add_argument("--health-port", type=int, help="serve GET /health on this port")
+    updater.add_argument("--health-host", default="127.0.0.1",
+                         help="the health check's address (0.0.0.0 in a container)")
     updater.set_defaults(run=run)
