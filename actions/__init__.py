@@ -2,11 +2,14 @@
 
 Importing the package checks the settings, so `rasa run actions` refuses to start (exit
 code 78) with a message saying what is wrong: each problem of the personalization rules file
-with its line, a missing PERSONALIZATION_HASH_KEY, an endpoints file whose tracker store
-cannot be searched for a customer's conversations.
+with its line, a missing PERSONALIZATION_HASH_KEY or a wrong setting, an endpoints file whose
+tracker store cannot be searched for a customer's conversations or would keep signatures.
 """
 
-from actions.runtime import check_or_exit
-from personalization.settings import Settings
+from actions.runtime import cannot_start, check_or_exit
+from personalization.settings import Settings, SettingsError
 
-check_or_exit(Settings.from_env())
+try:
+    check_or_exit(Settings.from_env())
+except SettingsError as error:
+    cannot_start(str(error))

@@ -7,21 +7,31 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
+from actions.runtime import runtime
 from personalization.conversation.facts import Context
+from personalization.conversation.identity import Identity
 
 METADATA_SLOT = "session_started_metadata"
 FALLBACK = "nlu_fallback"
 
 
-def session_metadata(tracker: Tracker) -> dict[str, Any]:
-    """What the channel sent when the session started; else with the latest message (after a
-    /restart, Rasa starts the new session without the metadata)."""
-    metadata = tracker.get_slot(METADATA_SLOT)
-    if isinstance(metadata, dict) and metadata:
-        return metadata
-    latest = next((e for e in reversed(tracker.events) if e.get("event") == "user"), {})
-    metadata = latest.get("metadata")
+def message_metadata(tracker: Tracker) -> dict[str, Any]:
+    """What the channel sent with the message being handled: the latest user message's
+    metadata; while a session starts (before Rasa logs that message), the metadata Rasa has
+    just put in the `session_started_metadata` slot. Identity comes from here only: never
+    from an earlier message, a stored slot or the sender id."""
+    events = tracker.events
+    if events and events[-1].get("event") == "slot" and events[-1].get("name") == METADATA_SLOT:
+        metadata = events[-1].get("value")
+    else:
+        metadata = next((e for e in reversed(events) if e.get("event") == "user"),
+                        {}).get("metadata")  # fmt: skip
     return metadata if isinstance(metadata, dict) else {}
+
+
+def identity_of(tracker: Tracker) -> Identity:
+    """Who sent the message being handled (its own signature, for this conversation)."""
+    return runtime().personalizer.identify(message_metadata(tracker), tracker.sender_id)
 
 
 def session_events(tracker: Tracker) -> list[dict]:
@@ -52,7 +62,9 @@ def conversation_context(tracker: Tracker, metadata: dict[str, Any] | None = Non
         if name != FALLBACK:
             break
         failed += 1
-    zone = (metadata or session_metadata(tracker)).get("timezone")
+    zone = (metadata if metadata is not None else message_metadata(tracker)).get("timezone")
+    if not zone:  # a widget may send it only when the session starts
+        zone = (tracker.get_slot(METADATA_SLOT) or {}).get("timezone")
     return Context(
         intent=intent.get("name"),
         intent_confidence=intent.get("confidence"),

@@ -15,7 +15,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.context import conversation_context, session_metadata, user_intents
+from actions.context import conversation_context, identity_of, message_metadata, user_intents
 from actions.runtime import runtime
 from personalization.store.commerce import open_ticket
 
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 def _record(tracker: Tracker, route: str, reason: str, channel: str) -> str | None:
     """Open a ticket for a verified customer; None for a visitor or when the store is down."""
     rt = runtime()
-    identity = rt.personalizer.identify(session_metadata(tracker), tracker.sender_id)
+    identity = identity_of(tracker)
     if not identity.verified or rt.store is None:
         return None
     topics = rt.personalizer.rules.settings.topics
@@ -41,7 +41,7 @@ def _record(tracker: Tracker, route: str, reason: str, channel: str) -> str | No
 
 def handoff_reason(tracker: Tracker) -> str:
     """Why the customer is handed over, and why to this route (from the decision)."""
-    metadata = session_metadata(tracker)
+    metadata = message_metadata(tracker)
     decision = runtime().personalizer.personalize(metadata, tracker.sender_id,
                                                   conversation_context(tracker, metadata))
     parts = []

@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.context import session_metadata
+from actions.context import identity_of
 from actions.runtime import read, runtime
 from personalization.conversation.orders import order_stage, order_words
 from personalization.store.commerce import customer_order, product_names
@@ -24,7 +24,7 @@ GENERIC, NOT_ON_ACCOUNT = "utter_order_request_done", "utter_order_not_on_accoun
 def look_up(tracker: Tracker, order_id: str) -> tuple[str, dict[str, str]]:
     """(response, its variables) for this customer and order number."""
     rt = runtime()
-    identity = rt.personalizer.identify(session_metadata(tracker), tracker.sender_id)
+    identity = identity_of(tracker)
     if not identity.verified or rt.store is None:
         return GENERIC, {}
     try:
@@ -60,7 +60,7 @@ def invoice_answer(tracker: Tracker, intent: str) -> tuple[str, dict[str, str]]:
     if tracker.get_slot("invoice_id"):
         return general, {}  # a number we do not keep: the general answer names it
     rt = runtime()
-    identity = rt.personalizer.identify(session_metadata(tracker), tracker.sender_id)
+    identity = identity_of(tracker)
     profile, _ = rt.personalizer.load_profile(identity, orders=True)
     if profile is None or not profile.recent_orders:
         return general, {}

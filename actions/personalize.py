@@ -2,8 +2,10 @@
 
 `action_session_start` identifies the customer, loads the profile and sets every profile
 slot. `action_personalize` runs after each user message (it is the custom slot mapping of
-the `personalized` slot, so action_extract_slots calls it) and updates the slots that depend
-on the message: the confidence gate, route, offer, hand-off trigger and support hours.
+the `personalized` slot, so action_extract_slots calls it) and decides again for that
+message's own identity: a message without a valid signature is an anonymous visitor's, so
+the slots of a customer are replaced by a visitor's at once. Only the slots whose value
+changes are sent.
 """
 
 from __future__ import annotations
@@ -17,19 +19,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.context import (
     METADATA_SLOT,
     conversation_context,
-    session_metadata,
+    message_metadata,
     user_intents,
 )
 from actions.privacy import QUESTION_SLOT, answer_of
 from actions.runtime import read, runtime
 from personalization.conversation.decision import SLOTS
 from personalization.conversation.facts import Context
-from personalization.privacy.consent import NEEDED
+from personalization.conversation.identity import SIGNED_KEYS
+from personalization.privacy.consent import DEFERRED, NEEDED
 
-# Slots that follow the conversation; the others describe the customer and are set only
-# when the session starts (so they do not change under the customer's feet).
-PER_MESSAGE = ("personalized", "route", "offer", "handoff", "agents_available",
-               "part_of_day", "tone", "vip")  # fmt: skip
 EXPLANATION_SLOT = "explanation"  # set only when the runtime explains (the "why" panel)
 NOT_CARRIED = {METADATA_SLOT, "requested_slot", QUESTION_SLOT, EXPLANATION_SLOT, *SLOTS}
 
@@ -44,7 +43,7 @@ class ActionSessionStart(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:  # fmt: skip
-        metadata = session_metadata(tracker)
+        metadata = message_metadata(tracker)
         zone = metadata.get("timezone")
         decision = await read(_decide, tracker, metadata, Context(
             channel=tracker.get_latest_input_channel(),
@@ -56,8 +55,8 @@ class ActionSessionStart(Action):
         if (domain.get("session_config") or {}).get("carry_over_slots_to_new_session"):
             values = {name: value for name, value in tracker.slots.items()
                       if name not in NOT_CARRIED}  # fmt: skip
-        if metadata:
-            values[METADATA_SLOT] = metadata
+        if metadata:  # (its timezone, for later messages); never the signature
+            values[METADATA_SLOT] = {k: v for k, v in metadata.items() if k not in SIGNED_KEYS}
         values.update((name, decision.slots.get(name)) for name in SLOTS)
         if runtime().explain:
             values[EXPLANATION_SLOT] = decision.explanation()
@@ -81,16 +80,14 @@ class ActionPersonalize(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:  # fmt: skip
-        metadata = session_metadata(tracker)
+        metadata = message_metadata(tracker)
         decision = await read(_decide, tracker, metadata,
                               conversation_context(tracker, metadata))  # fmt: skip
-        if decision.slots["known_customer"] and not tracker.get_slot("known_customer"):
-            # identified only now (the session started without metadata): set everything
-            events = [SlotSet(METADATA_SLOT, metadata),
-                      *(SlotSet(name, decision.slots.get(name)) for name in SLOTS)]
-        else:
-            events = [SlotSet(name, decision.slots.get(name)) for name in PER_MESSAGE
-                      if tracker.get_slot(name) != decision.slots.get(name)]  # fmt: skip
+        values = {name: decision.slots.get(name) for name in SLOTS}
+        if values["consent"] == NEEDED and tracker.get_slot("consent") == DEFERRED:
+            values["consent"] = DEFERRED  # "ask me later" holds for this conversation
+        events = [SlotSet(name, value) for name, value in values.items()
+                  if not _same(value, tracker.get_slot(name))]  # fmt: skip
         if runtime().explain and tracker.get_slot(EXPLANATION_SLOT) != decision.explanation():
             events.append(SlotSet(EXPLANATION_SLOT, decision.explanation()))
         if tracker.get_slot(QUESTION_SLOT) and answer_of(tracker) is None \

@@ -14,7 +14,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.context import conversation_context, session_metadata
+from actions.context import conversation_context, identity_of, message_metadata
 from actions.runtime import runtime
 from personalization.conversation.decision import SLOTS
 from personalization.privacy.consent import DECLINED, DEFERRED, GRANTED, record_answer
@@ -44,7 +44,7 @@ def _record(tracker: Tracker, answer: str):
     """Record the verified customer's answer; then decide again with it (None: a visitor, or
     an erased customer)."""
     rt = runtime()
-    metadata = session_metadata(tracker)
+    metadata = message_metadata(tracker)
     identity = rt.personalizer.identify(metadata, tracker.sender_id)
     if not identity.verified or rt.store is None:
         return None
@@ -87,8 +87,7 @@ class ActionSetConsent(Action):
 
 
 def _verified(tracker: Tracker) -> str | None:
-    identity = runtime().personalizer.identify(session_metadata(tracker), tracker.sender_id)
-    return identity.customer_id
+    return identity_of(tracker).customer_id
 
 
 def _actor(tracker: Tracker) -> str:
@@ -148,7 +147,7 @@ def _erase(tracker: Tracker):
     if customer_id is None or rt.requests is None:
         return None
     rt.requests.erase(customer_id, _actor(tracker), current_sender=tracker.sender_id)
-    metadata = session_metadata(tracker)
+    metadata = message_metadata(tracker)
     return rt.personalizer.personalize(metadata, tracker.sender_id,
                                        conversation_context(tracker, metadata))  # fmt: skip
 

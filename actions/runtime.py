@@ -16,6 +16,7 @@ from personalization.conversation.personalizer import Personalizer
 from personalization.hashing import IdHasher
 from personalization.privacy.conversations import (
     ConversationStoreError,
+    check_keeps_no_signatures,
     rasa_store_urls,
     rasa_stores,
 )
@@ -74,11 +75,12 @@ def check_or_exit(settings: Settings) -> tuple[RuleSet, IdHasher]:
     """What the actions need, checked when the action server starts (it imports `actions`):
     the rules file, the hash key (consent answers and erasures in the chat are audited and
     suppressed by keyed hash) and Rasa's stores in the endpoints file (erasures delete the
-    customer's conversations)."""
+    customer's conversations, found by the verification results the tracker store keeps)."""
     rules = load_rules_or_exit(settings)
     try:
         hasher = IdHasher(settings.require_hash_key())
         rasa_store_urls(Path(settings.endpoints_path))
+        check_keeps_no_signatures(Path(settings.endpoints_path))
     except (SettingsError, ConversationStoreError, ValueError) as error:
         cannot_start(str(error))
     return rules, hasher
@@ -95,7 +97,8 @@ def build(settings: Settings) -> Runtime:
     if not settings.enabled:
         log.warning("Personalization is switched off (PERSONALIZATION_ENABLED): every "
                     "customer gets the answers of an anonymous visitor.")  # fmt: skip
-    personalizer = Personalizer(store, rules, settings.identity_secret, settings.enabled)
+    personalizer = Personalizer(store, rules, settings.identity_secret, settings.enabled,
+                                settings.signature_lifetime)
     return Runtime(personalizer, store,
                    LiveModels(settings.models_dir), hasher, requests,
                    settings.explain)  # fmt: skip

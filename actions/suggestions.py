@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.context import session_metadata
+from actions.context import identity_of
 from actions.runtime import runtime
 from personalization.conversation.suggestions import PERSONAL, POPULAR, suggest
 
@@ -18,7 +18,7 @@ RESPONSES = {PERSONAL: "utter_suggest_personal", POPULAR: "utter_suggest_popular
 
 def _suggestions(tracker: Tracker):
     rt = runtime()
-    identity = rt.personalizer.identify(session_metadata(tracker), tracker.sender_id)
+    identity = identity_of(tracker)
     profile, _ = rt.personalizer.load_profile(identity, orders=True)
     if not rt.personalizer.enabled or tracker.get_slot("personalized") is False:
         profile = None  # the confidence gate (or a rule) said: nothing personal now

@@ -35,7 +35,7 @@ from sqlalchemy import text
 
 from bench.profile_read import NOW
 from bench.session_start import SECRET, fill, free_port
-from personalization.conversation.identity import sign_customer_id
+from personalization.conversation.identity import signed_metadata
 from personalization.store import Store
 from scripts.stack import (
     ROOT,
@@ -57,11 +57,11 @@ class Customer:
     first_name: str | None = None
     orders: list[str] = field(default_factory=list)
 
-    def metadata(self) -> dict:
+    def metadata(self, sender: str) -> dict:
+        """What the website sends with each message of this customer in chat `sender`."""
         if self.customer_id is None:
             return {}
-        return {"customer_id": self.customer_id,
-                "customer_signature": sign_customer_id(SECRET.encode(), self.customer_id)}
+        return signed_metadata(SECRET.encode(), self.customer_id, sender)
 
 
 GREETINGS = ["hi", "hello", "hey there", "good morning", "hiya", "hello, I need some help",
@@ -119,7 +119,7 @@ async def converse(session: aiohttp.ClientSession, url: str, customer: Customer,
         began = time.perf_counter()
         try:
             async with session.post(url, json={"sender": sender, "message": message,
-                                               "metadata": customer.metadata()}) as response:
+                                               "metadata": customer.metadata(sender)}) as response:
                 body = await response.json(content_type=None) if response.status == 200 else None
                 problem = None if response.status == 200 else f"HTTP {response.status}"
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:

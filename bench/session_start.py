@@ -38,7 +38,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import text
 
 from bench.profile_read import NOW, postgres_database, sqlite_database
-from personalization.conversation.identity import sign_customer_id
+from personalization.conversation.identity import signed_metadata
 from personalization.demo_data import generate, load
 from personalization.store import Store, migrate
 
@@ -99,8 +99,7 @@ def payloads(ids: list[str], count: int, seed: int) -> list[tuple[bytes, bytes]]
     domain = Domain.load(str(ROOT / "domain.yml"))
     out = []
     for customer in random.Random(seed).choices(ids, k=count):
-        metadata = {"customer_id": customer,
-                    "customer_signature": sign_customer_id(SECRET.encode(), customer)}
+        metadata = signed_metadata(SECRET.encode(), customer, customer)
         tracker = DialogueStateTracker.from_events(
             customer, [SlotSet("session_started_metadata", metadata)], slots=domain.slots)
         out.append(tuple(json.dumps(RemoteAction(name, None)._action_call_format(

@@ -4,6 +4,7 @@ this file only reads the command line and the settings."""
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from dataclasses import replace
@@ -80,6 +81,7 @@ def _demo_data(args: argparse.Namespace, settings: Settings) -> int:
 def _train(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
+    from personalization.hashing import IdHasher
     from personalization.store import Store
     from personalization.training import train_models
     from personalization.training.train import up_to_date
@@ -89,7 +91,9 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
         print(reason)
         return 0
     personas = Path(args.personas) if args.personas else None
-    models = train_models(store, Path(args.out), method=args.segments, personas_file=personas)
+    hasher = IdHasher(settings.hash_key) if settings.hash_key else None  # keys for erasures
+    models = train_models(store, Path(args.out), method=args.segments, personas_file=personas,
+                          hasher=hasher)  # fmt: skip
     for persona in models.personas.values():
         print(f"  segment {persona.segment}: {persona.name} ({persona.size:,} customers)")
     if args.score:
@@ -140,9 +144,14 @@ def _rules_check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _sign(args: argparse.Namespace, settings: Settings) -> int:
-    from personalization.conversation.identity import sign_customer_id
+    from personalization.conversation.identity import signed_metadata
 
-    print(sign_customer_id(settings.require_identity_secret(), args.customer_id))
+    try:
+        metadata = signed_metadata(settings.require_identity_secret(), args.customer_id,
+                                   args.session, settings.signature_lifetime)  # fmt: skip
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
+    print(json.dumps(metadata))
     return 0
 
 
@@ -223,9 +232,13 @@ def build_parser() -> argparse.ArgumentParser:
                        "or personalization.yml)")  # fmt: skip
     rules.set_defaults(run=_rules_check)
 
-    sign = commands.add_parser("sign", help="sign a customer id as the website backend does "
-                               "(HMAC-SHA256 with $PERSONALIZATION_IDENTITY_SECRET)")  # fmt: skip
+    sign = commands.add_parser("sign", help="print, as one line of JSON, the metadata a website "
+                               "sends with a signed-in customer's messages in one chat session "
+                               "(HMAC-SHA256 with $PERSONALIZATION_IDENTITY_SECRET, valid for "
+                               "$PERSONALIZATION_SIGNATURE_LIFETIME seconds)")  # fmt: skip
     sign.add_argument("customer_id")
+    sign.add_argument("--session", required=True, metavar="SENDER",
+                      help="the chat session: Rasa's sender id of the conversation")  # fmt: skip
     sign.set_defaults(run=_sign)
 
     from personalization.privacy.commands import add_commands
@@ -243,10 +256,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     if not args.verbose:
         logging.getLogger("alembic").setLevel(logging.WARNING)
-    settings = Settings.from_env()
-    if args.db:
-        settings = replace(settings, db_url=args.db)
     try:
+        settings = Settings.from_env()
+        if args.db:
+            settings = replace(settings, db_url=args.db)
         return args.run(args, settings)
     except Exception as error:
         if not isinstance(error, _errors_a_person_can_act_on()):

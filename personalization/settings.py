@@ -12,6 +12,8 @@
 - `PERSONALIZATION_HASH_KEY`: the secret that keys the hashes of erased ids (no default).
 - `PERSONALIZATION_IDENTITY_SECRET`: the secret the website signs customer ids with
   (HMAC-SHA256); without it every chat is an anonymous visitor.
+- `PERSONALIZATION_SIGNATURE_LIFETIME`: seconds a website's signature of a customer's chat
+  session is valid (default 3600); the assistant refuses one valid for longer.
 - `PERSONALIZATION_ADMIN_TOKEN`: the bearer token of the admin endpoints (data export and
   erasure); without it they answer 401 to everyone.
 - `PERSONALIZATION_ENDPOINTS`: Rasa's endpoints file, where the tracker store and SQL event
@@ -36,6 +38,7 @@ DEFAULT_RULES = "personalization.yml"
 DEFAULT_MODELS = "models/personalization"
 DEFAULT_ENDPOINTS = "endpoints.yml"
 DEFAULT_RATE_LIMIT = 500  # requests a second per event API key (bench.ingest sends ~200)
+DEFAULT_SIGNATURE_LIFETIME = 3600  # seconds
 
 
 class SettingsError(ValueError):
@@ -51,6 +54,7 @@ class Settings:
     rate_burst: str = ""
     hash_key: bytes | None = None
     identity_secret: bytes | None = None
+    signature_lifetime: int = DEFAULT_SIGNATURE_LIFETIME
     admin_token: str | None = None
     endpoints_path: str = DEFAULT_ENDPOINTS
     rules_path: str = DEFAULT_RULES
@@ -72,6 +76,8 @@ class Settings:
             rate_burst=env.get("EVENTS_RATE_BURST", "").strip(),
             hash_key=hash_key.encode() if hash_key else None,
             identity_secret=secret.encode() if secret else None,
+            signature_lifetime=_seconds(env, "PERSONALIZATION_SIGNATURE_LIFETIME",
+                                        DEFAULT_SIGNATURE_LIFETIME),
             admin_token=env.get("PERSONALIZATION_ADMIN_TOKEN") or None,
             endpoints_path=env.get("PERSONALIZATION_ENDPOINTS") or DEFAULT_ENDPOINTS,
             rules_path=env.get("PERSONALIZATION_RULES") or DEFAULT_RULES,
@@ -147,3 +153,12 @@ def _number(name: str, raw: str) -> float:
         raise SettingsError(f"{name} must be a number from 0 to 1000000, not {raw!r}.")
     return value
 
+
+def _seconds(env, name: str, default: int) -> int:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 0 < int(raw) <= 7 * 24 * 3600:
+        raise SettingsError(f"{name} must be a whole number of seconds from 1 to 604800 (a "
+                            f"week), not {raw!r}.")
+    return int(raw)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -155,7 +156,9 @@ def main(argv: list[str] | None = None) -> int:
         for port in (args.rasa_port, args.events_port, args.updater_health_port, args.web_port,
                      *internal):  # fmt: skip
             ensure_free(port, "the scaled stack")
-        shared = {**env, "PERSONALIZATION_ENDPOINTS": str(SCALED)}
+        shared = {**env, "PERSONALIZATION_ENDPOINTS": str(SCALED),  # this run's token for
+                  "ACTION_SERVER_TOKEN": os.environ.get("ACTION_SERVER_TOKEN")  # Rasa's calls
+                  or secrets.token_urlsafe(24)}  # fmt: skip
         amqp = (f"amqp://{env['RABBITMQ_USER']}:{env['RABBITMQ_PASSWORD']}@"
                 f"{env['RABBITMQ_HOST']}:5672/")  # fmt: skip
         updater = start_scaled_updater(amqp, args.logs / "updater.log", shared,

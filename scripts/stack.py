@@ -170,7 +170,8 @@ def _terminal_chat(rasa_url: str) -> None:
             print(f"(no customers to chat as: {type(error).__name__})")
     else:
         print("PERSONALIZATION_IDENTITY_SECRET is not set: you chat as an anonymous visitor.")
-    chat(rasa_url, choose_customer(examples), settings.identity_secret)
+    chat(rasa_url, choose_customer(examples), settings.identity_secret,
+         settings.signature_lifetime)
 
 
 def action_port_of(endpoints: Path) -> int:

@@ -1,15 +1,22 @@
 """The demo website: the chat page (web/), a demo sign-in and the analytics report.
 
-It plays the shop's website. A visitor picks one of the demo customers; this server signs the
-customer's id with PERSONALIZATION_IDENTITY_SECRET (the browser gets the signature, never the
-secret) and the page sends both as metadata with each message on Rasa's socket.io channel.
+It plays the shop's website. A visitor picks one of the demo customers (or none); this server
+starts the chat session, signs the customer's id for that session with
+PERSONALIZATION_IDENTITY_SECRET (the browser gets the signature, never the secret; it
+expires after PERSONALIZATION_SIGNATURE_LIFETIME seconds and the page asks for a new one
+before) and the page sends it as metadata with each message on Rasa's socket.io channel. A
+cookie proves which sessions this browser started: only those can be signed again or shown
+in the "why" panel.
 
 - GET  /                     the chat page
 - GET  /api/config           what the page needs: the Rasa server's port, the "why" panel
 - GET  /api/customers        the demo customers to chat as
-- POST /api/sign-in          {"customer_id"} -> {"customer_id", "customer_signature"}
+- POST /api/session          {"customer_id": id or null} -> {"session_id", "metadata"}
+- POST /api/session/renew    {"session_id"} -> a new signature for the same customer and
+                             session (only for a session this browser started)
 - GET  /api/why/<session>    the latest decision's explanation (only with
-                             PERSONALIZATION_EXPLAIN=1; read from Rasa's tracker API)
+                             PERSONALIZATION_EXPLAIN=1, only for this browser's session; read
+                             from Rasa's tracker API)
 - GET  /report/              the models and conversations report, made again when older
                              than a minute
 """
@@ -18,8 +25,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
+import hmac
 import logging
 import os
+import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +40,7 @@ from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse, file, json
 
-from personalization.conversation.identity import sign_customer_id
+from personalization.conversation.identity import signed_metadata
 from personalization.rules import load_rules
 from personalization.settings import Settings
 from personalization.store import Store
@@ -42,6 +52,8 @@ ROOT = Path(__file__).resolve().parent.parent
 WEB = ROOT / "web"
 SOCKET_IO = WEB / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
 REPORT_MAX_AGE = 60.0  # seconds
+COOKIE = "brightcart_sessions"  # which chat sessions this browser started (MACs, no ids)
+MAX_SESSIONS = 8  # remembered per browser
 # What the "why" panel shows besides the explanation (domain.yml's slots).
 WHY_SLOTS = ("known_customer", "consent", "personalized", "segment", "persona", "account_tier",
              "vip", "churn_band", "tone", "route", "offer", "handoff")  # fmt: skip
@@ -96,19 +108,63 @@ def create_app(demo: Demo, name: str = "web_demo") -> Sanic:
     async def list_customers(_: Request) -> HTTPResponse:
         return json({"customers": customers})
 
-    @app.post("/api/sign-in")
-    async def sign_in(request: Request) -> HTTPResponse:
-        body = request.json if isinstance(request.json, dict) else {}
+    cookie_key = secrets.token_bytes(32)  # this run's: a restart forgets every browser
+    signed_in: dict[str, str] = {}  # session -> the demo customer it was started for
+
+    def proof(session: str) -> str:
+        return hmac.new(cookie_key, session.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def started_here(request: Request, session: str) -> bool:
+        given = (request.cookies.get(COOKIE) or "").split(".")
+        return any(hmac.compare_digest(p, proof(session)) for p in given if p)
+
+    def session_answer(session: str, customer_id: str | None) -> dict:
+        metadata = {} if customer_id is None else signed_metadata(
+            demo.settings.identity_secret, customer_id, session,
+            demo.settings.signature_lifetime)  # fmt: skip
+        return {"session_id": session, "customer_id": customer_id, "metadata": metadata}
+
+    def body_of(request: Request) -> dict | None:
+        try:
+            return request.json if isinstance(request.json, dict) else None
+        except Exception:  # noqa: BLE001 - Sanic's error for a body that is not JSON
+            return None
+
+    @app.post("/api/session")
+    async def start_session(request: Request) -> HTTPResponse:
+        body = body_of(request)
+        if body is None:
+            return _error(400, "body", 'must be a JSON object: {"customer_id": ...}')
         customer_id = body.get("customer_id")
-        if not any(c["id"] == customer_id for c in customers):
-            return _error(400, "customer_id", "not one of the demo customers (/api/customers)")
-        signature = sign_customer_id(demo.settings.identity_secret, customer_id)
-        return json({"customer_id": customer_id, "customer_signature": signature})
+        if customer_id is not None and not any(c["id"] == customer_id for c in customers):
+            return _error(400, "customer_id", "not one of the demo customers (/api/customers), "
+                          "or null for an anonymous visitor")  # fmt: skip
+        session = secrets.token_hex(16)
+        if customer_id is not None:
+            signed_in[session] = customer_id
+        answer = json(session_answer(session, customer_id))
+        kept = [p for p in (request.cookies.get(COOKIE) or "").split(".") if p]
+        answer.cookies[COOKIE] = ".".join([*kept[-(MAX_SESSIONS - 1):], proof(session)])
+        answer.cookies[COOKIE]["httponly"] = True
+        answer.cookies[COOKIE]["samesite"] = "Strict"
+        answer.cookies[COOKIE]["path"] = "/"
+        return answer
+
+    @app.post("/api/session/renew")
+    async def renew(request: Request) -> HTTPResponse:
+        session = (body_of(request) or {}).get("session_id")
+        if not isinstance(session, str) or not started_here(request, session) \
+                or session not in signed_in:  # fmt: skip
+            return _error(403, "session_id", "not a signed-in chat session this browser "
+                          "started (since this server started): sign in again")  # fmt: skip
+        return json(session_answer(session, signed_in[session]))
 
     @app.get("/api/why/<session>")
-    async def why(_: Request, session: str) -> HTTPResponse:
+    async def why(request: Request, session: str) -> HTTPResponse:
         if not demo.settings.explain:
             return _error(404, "why", "off: start the servers with PERSONALIZATION_EXPLAIN=1")
+        if not started_here(request, session):
+            return _error(403, "session", "not a chat session this browser started")
         url = f"{demo.rasa_url}/conversations/{quote(session, safe='')}/tracker"
         params = {"include_events": "NONE", **({"token": demo.rasa_token}
                                                 if demo.rasa_token else {})}  # fmt: skip

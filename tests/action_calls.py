@@ -15,9 +15,14 @@ HASHER = IdHasher(b"actions-test-hash-key-0123456789")
 
 
 def tracker(domain, customer: str | None, *events: Event, sender: str = "web-1"):
+    """A conversation of `customer` (None: a visitor) in `sender`: each of their messages
+    carries the website's signature, as the chat widget sends it (unless it has metadata)."""
     start = [ActionExecuted("action_session_start"), SessionStarted()]
     if customer:
-        start.append(SlotSet("session_started_metadata", shop.metadata(customer)))
+        start.append(SlotSet("session_started_metadata", shop.metadata(customer, sender)))
+        for event in events:
+            if isinstance(event, UserUttered) and not event.metadata:
+                event.metadata = shop.metadata(customer, sender)
     return DialogueStateTracker.from_events(sender, [*start, ActionExecuted("action_listen"),
                                                      *events], slots=domain.slots)  # fmt: skip
 
@@ -35,6 +40,13 @@ def run(client, domain, name, state) -> tuple[dict, list[dict]]:
     return slots, response.json["responses"]
 
 
+def run_slots(client, domain, name, state) -> tuple[dict, list[dict]]:
+    """(every slot once Rasa applied the action's slot events, its responses): actions send
+    only the slots that change."""
+    slots, responses = run(client, domain, name, state)
+    return {**state.current_slot_values(), **slots}, responses
+
+
 def after_session_start(domain, events: list[dict]) -> dict:
     """The slots once Rasa applied the events: SessionStarted resets them to their initial
     values, then the slot events set theirs."""
@@ -45,7 +57,7 @@ def after_session_start(domain, events: list[dict]) -> dict:
 
 def session_start(client, domain, customer: str | None, sender: str = "web-1"):
     """(slots after the session start, its responses) for a customer's first message."""
-    metadata = shop.metadata(customer) if customer else {}
+    metadata = shop.metadata(customer, sender) if customer else {}
     state = DialogueStateTracker.from_events(sender, [SlotSet("session_started_metadata",
                                                               metadata)], slots=domain.slots)
     payload = RemoteAction("action_session_start", None)._action_call_format(state, domain)

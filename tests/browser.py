@@ -34,6 +34,7 @@ from tests.databases import service_unavailable
 from tests.trackers import ROOT
 
 SCREENSHOTS = ROOT / "results" / "screenshots"  # the browser tests' artifacts
+SIGNATURE_LIFETIME = 15  # seconds
 API_TOKEN = "browser-test-rasa-api-token"
 
 
@@ -53,6 +54,7 @@ class WebChat:
     endpoints: Path
     work: Path
     services: dict[str, Service]
+    env: dict[str, str]
 
     def stop_rasa(self) -> None:
         stop([self.services.pop("rasa")])
@@ -60,7 +62,7 @@ class WebChat:
     def start_rasa(self) -> None:
         rasa = start_rasa_server(MODEL, self.rasa_port, self.endpoints,
                                  self.work / "rasa_server.log",
-                                 extra_args=rasa_api_args(API_TOKEN))  # fmt: skip
+                                 extra_args=rasa_api_args(API_TOKEN), env=self.env)  # fmt: skip
         self.services["rasa"] = rasa
         wait_until_up(rasa, f"http://localhost:{self.rasa_port}/webhooks/rest/", timeout=300)
 
@@ -70,8 +72,10 @@ def start_web_chat(work: Path) -> WebChat:
     endpoints = endpoints_in(work, action_port)
     profiles = f"sqlite:///{work / 'profiles.db'}"
     env = {**server_env(work, profiles, shop_for_servers(work, profiles), endpoints),
-           "PERSONALIZATION_EXPLAIN": "1", "RASA_API_TOKEN": API_TOKEN}  # fmt: skip
-    chat = WebChat(f"http://localhost:{web_port}/", rasa_port, endpoints, work, {})
+           "PERSONALIZATION_EXPLAIN": "1", "RASA_API_TOKEN": API_TOKEN,
+           # signatures that expire within a test: the page must renew them
+           "PERSONALIZATION_SIGNATURE_LIFETIME": str(SIGNATURE_LIFETIME)}  # fmt: skip
+    chat = WebChat(f"http://localhost:{web_port}/", rasa_port, endpoints, work, {}, env)
     try:
         actions = start_action_server(action_port, work / "action_server.log", env)
         chat.services["actions"] = actions

@@ -130,6 +130,7 @@ def assistant(tmp_path_factory) -> RunningAssistant:
         rasa = start_rasa_server(
             MODEL, rasa_port, endpoints, work / "rasa_server.log",
             extra_args=["--enable-api", "--debug"],  # debug: logs hold every message (redacted)
+            env=env,  # the identity secret: the tracker store keeps verification results
         )
         services.append(rasa)
         wait_until_up(actions, f"http://localhost:{action_port}/health")

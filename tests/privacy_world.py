@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rasa.core.brokers.sql import SQLEventBroker
-from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import inspect, select, text
@@ -26,6 +25,7 @@ from personalization.store.engine import create_engine
 from personalization.store.tracking import record_consent
 from personalization.training.artifacts import load_models, save_models
 from personalization.training.scoring import score_customers
+from rasa_extensions.tracker_store import VerifiedSQLTrackerStore
 from tests import shop
 from tests.databases import create_postgres_database, drop_postgres_database
 
@@ -130,12 +130,12 @@ def person(store: Store, rank: int = 0) -> Person:
 
 
 def chat(world: World, sender: str, who: Person, metadata: bool = True) -> None:
-    """A conversation saved by Rasa's SQL tracker store, which streams its events to the SQL
-    event broker, as the Rasa server does. The customer types their email and name."""
+    """A conversation saved by the Rasa server's SQL tracker store, which streams its events
+    to the SQL event broker. The customer types their email and name."""
     broker = SQLEventBroker(**rasa_sql_args(world.stores["broker"]))
-    tracker_store = SQLTrackerStore(event_broker=broker,
-                                    **rasa_sql_args(world.stores["conversations"]))
-    signed = shop.metadata(who.customer_id) if metadata else None
+    tracker_store = VerifiedSQLTrackerStore(event_broker=broker, identity_secret=shop.SECRET,
+                                            **rasa_sql_args(world.stores["conversations"]))
+    signed = shop.metadata(who.customer_id, sender) if metadata else None
     tracker = DialogueStateTracker.from_events(sender, [
         ActionExecuted("action_session_start"), SessionStarted(),
         *([SlotSet("session_started_metadata", signed)] if signed else []),

@@ -45,6 +45,7 @@ from tests.trackers import ROOT
 
 SCALED = ROOT / "config" / "scaled" / "endpoints.yml"
 AMQP = "amqp://guest:guest@127.0.0.1:5672/"
+ACTION_TOKEN = "scaled-test-action-server-token"  # Rasa -> action servers (endpoints headers)
 
 
 def require(service: str, port: int) -> None:
@@ -88,7 +89,7 @@ class Scaled:
 
     def post(self, server: int, sender: str, message: str,
              customer: str | None = shop.VIP) -> requests.Response:  # fmt: skip
-        metadata = shop.metadata(customer) if customer else {}
+        metadata = shop.metadata(customer, sender) if customer else {}
         return requests.post(f"{self.urls[server]}/webhooks/rest/webhook", timeout=60,
                              json={"sender": sender, "message": message,
                                    "metadata": metadata})  # fmt: skip
@@ -172,7 +173,7 @@ def deployment(work: Path, servers: int = 2, models: Path | None = None):
            "RABBITMQ_QUEUE": queue, "PERSONALIZATION_DB_URL": profiles_url,
            "PERSONALIZATION_RULES": str(rules), "PERSONALIZATION_HASH_KEY": HASH_KEY,
            "PERSONALIZATION_IDENTITY_SECRET": shop.SECRET.decode(),
-           "PERSONALIZATION_ENDPOINTS": str(SCALED),
+           "PERSONALIZATION_ENDPOINTS": str(SCALED), "ACTION_SERVER_TOKEN": ACTION_TOKEN,
            "PERSONALIZATION_MODELS": str(models or work / "no-models")}  # fmt: skip
     scaled = Scaled(work, profiles_url, tracker_url, queue, env)
     try:

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 import yaml
 
-from personalization.conversation.identity import sign_customer_id
+from personalization.conversation.identity import signed_metadata
 from personalization.store import Store
 from personalization.store.commerce import upsert_orders, upsert_products, upsert_tickets
 from personalization.store.customers import save_scores, set_preferences, upsert_customers
@@ -33,10 +33,10 @@ PRODUCTS = [
 ]
 
 
-def metadata(customer_id: str, secret: bytes = SECRET) -> dict[str, str]:
-    """What the website's chat widget sends for a signed-in customer."""
-    return {"customer_id": customer_id,
-            "customer_signature": sign_customer_id(secret, customer_id)}  # fmt: skip
+def metadata(customer_id: str, sender: str, secret: bytes = SECRET, **signing) -> dict:
+    """What the website's chat widget sends with each message of a signed-in customer in the
+    conversation `sender` (`signing`: lifetime, now)."""
+    return signed_metadata(secret, customer_id, sender, **signing)
 
 
 def _order(now, order_id, customer, status, days_ago, items, total):

@@ -94,9 +94,9 @@ def test_conversations_reach_the_customers_interaction_history(assistant):
     """Rasa's SQL event broker -> updater -> profile store, while the conversation goes on."""
     private, me = known_customer(assistant, consent=False), known_customer(assistant, consent=True)
     for who in (private, me):
-        assistant.say(who, "hi")
-        assistant.say(who, "where is order 30482913")
-        assistant.say(who, "i want to speak to a real person")
+        session = conversation()
+        for message in ("hi", "where is order 30482913", "i want to speak to a real person"):
+            assistant.say(session, message, shop.metadata(who, session))
     profile = wait_for_history(assistant, me)
     assert profile.conversations == 1 and profile.escalations == 1
     assert profile.requests_by_intent == {"greet": 1, "track_order": 1, "contact_human_agent": 1}
@@ -107,17 +107,18 @@ def test_conversations_reach_the_customers_interaction_history(assistant):
 
 
 def test_a_web_chat_counts_for_the_customer_its_signature_names(assistant):
-    """On the web chat Rasa's sender id is a random session id: the signed metadata links the
-    conversation to the customer (conversation_links), so its events reach their history."""
+    """On the web chat Rasa's sender id is a random session id: each message's verified
+    signature says whose it is, so its events reach their history."""
     me, session = known_customer(assistant, consent=True), conversation()
-    assistant.say(session, "hello", shop.metadata(me))
-    assistant.say(session, "i want to speak to a real person", shop.metadata(me))
+    assistant.say(session, "hello", shop.metadata(me, session))
+    assistant.say(session, "i want to speak to a real person", shop.metadata(me, session))
     profile = wait_for_history(assistant, me)
     assert profile.conversations == 1 and profile.escalations == 1
     assert profile.requests_by_intent == {"greet": 1, "contact_human_agent": 1}
-    forged = {**shop.metadata(me), "customer_signature": "0" * 64}
-    assistant.say(conversation(), "hello", forged)  # counts for nobody
-    assistant.say(session, "thanks", shop.metadata(me))
+    other = conversation()
+    forged = {**shop.metadata(me, other), "customer_signature": "0" * 64}
+    assistant.say(other, "hello", forged)  # counts for nobody
+    assistant.say(session, "thanks", shop.metadata(me, session))
     deadline = time.monotonic() + 30
     while assistant.store.profile(me).requests_by_intent.get("thank_you") != 1:
         assert time.monotonic() < deadline, "the third message never reached the history"

@@ -321,3 +321,19 @@ def test_an_erasure_during_an_updater_write_erases_what_it_wrote(store):
     assert_erased_and_neighbour_kept(store)
     assert count(store, t.conversation_links, customer_id=KEPT) == 1
     assert store.profile(KEPT).conversations == 2
+
+
+# --- consent answered in the chat ------------------------------------------------------------
+
+def test_a_consent_answer_in_the_chat_during_an_erasure_records_nothing(store):
+    from personalization.privacy.consent import record_answer
+
+    erasure = HeldErasure(store)
+    writer = Worker("chat", lambda: record_answer(store, HASHER, ERASED, "granted", "rest",
+                                                  "2026-11"))  # fmt: skip
+    writer.start()
+    if store.engine.dialect.name == "postgresql":
+        waiting_on_locks(store.engine, 1)
+    erasure.commit()
+    assert writer.outcome() is False  # the suppression list, read under the lock
+    assert_erased_and_neighbour_kept(store)

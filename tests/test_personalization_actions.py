@@ -22,7 +22,7 @@ from personalization.conversation.personalizer import Personalizer
 from personalization.store import Store
 from personalization.store import schema as t
 from tests import shop
-from tests.action_calls import after_session_start, run, said, tracker
+from tests.action_calls import after_session_start, run, run_slots, said, tracker
 from tests.trackers import ROOT
 
 
@@ -33,15 +33,17 @@ def tickets(store, customer):
 
 
 def test_session_start_sets_the_profile_slots_for_a_verified_customer(client, domain):
+    signed = shop.metadata(shop.VIP, "web-1")
     state = DialogueStateTracker.from_events("web-1", [
-        SlotSet("session_started_metadata", shop.metadata(shop.VIP))], slots=domain.slots)
+        SlotSet("session_started_metadata", {**signed, "timezone": "Europe/Rome"})],
+        slots=domain.slots)  # fmt: skip
     payload = RemoteAction("action_session_start", None)._action_call_format(state, domain)
     _, response = client.post("/webhook", json=payload)
     events = response.json["events"]
     assert events[0]["event"] == "session_started"
     assert (events[-1]["event"], events[-1]["name"]) == ("action", "action_listen")
     slots = after_session_start(domain, events)
-    assert slots["session_started_metadata"] == shop.metadata(shop.VIP)
+    assert slots["session_started_metadata"] == {"timezone": "Europe/Rome"}  # no signature
     assert (slots["first_name"], slots["tone"], slots["route"], slots["vip"]) == (
         "Margaret", "formal", "vip_agent", True)
     assert slots["churn_band"] == "low" and slots["known_customer"] is True
@@ -58,12 +60,12 @@ def test_session_start_without_a_valid_signature_sets_no_personal_data(client, d
 
 
 def test_every_message_updates_the_route_trigger_and_gate(client, domain):
-    clear, _ = run(client, domain, "action_personalize",
+    clear, _ = run_slots(client, domain, "action_personalize",
                    tracker(domain, shop.VIP, said("this is unacceptable", "complaint")))
     assert clear["handoff"] is True and clear["personalized"] is True
-    unclear, _ = run(client, domain, "action_personalize",
-                     tracker(domain, shop.VIP, said("meh", "complaint", confidence=0.4)))
-    assert unclear.get("handoff", False) is False and unclear["personalized"] is False
+    unclear, _ = run_slots(client, domain, "action_personalize",
+                           tracker(domain, shop.VIP, said("meh", "complaint", confidence=0.4)))
+    assert unclear["handoff"] is False and unclear["personalized"] is False
 
 
 def test_two_misunderstandings_raise_the_complexity(client, domain):
@@ -73,7 +75,7 @@ def test_two_misunderstandings_raise_the_complexity(client, domain):
                     ActionExecuted("action_listen"), said("my card got declined", "payment_issue"),
                     ActionExecuted("action_listen"), said("and my invoice is wrong",
                                                           "check_invoice"))  # fmt: skip
-    slots, _ = run(client, domain, "action_personalize", state)
+    slots, _ = run_slots(client, domain, "action_personalize", state)
     # 2 misunderstood + 2 problems + 1 open ticket = complexity 5: escalation
     assert slots["route"] == "escalation"
 
@@ -140,8 +142,9 @@ def test_an_unreachable_store_never_makes_an_action_fail(domain, rules):
             slots, responses = run(client, domain, name, state)
             if name == "action_answer_order":
                 assert responses[0]["response"] == "utter_order_request_done"
-        slots, _ = run(client, domain, "action_personalize", tracker(domain, shop.VIP, message))
-        assert slots.get("personalized", False) is False
+        slots, _ = run_slots(client, domain, "action_personalize",
+                             tracker(domain, shop.VIP, message))  # fmt: skip
+        assert slots["personalized"] is False
     finally:
         use(None)
 

@@ -18,7 +18,7 @@ CAST = {"vip": shop.VIP, "new": shop.NEW, "leaving": shop.LEAVING, "visitor": No
 
 def chat(assistant, who: str | None, messages: list[str], metadata: dict | None = None):
     me = conversation()
-    meta = metadata if metadata is not None else (shop.metadata(who) if who else {})
+    meta = metadata if metadata is not None else (shop.metadata(who, me) if who else {})
     return me, [texts(assistant.say(me, message, meta)) for message in messages]
 
 
@@ -105,8 +105,8 @@ def test_a_customer_back_after_a_long_absence_is_welcomed_back(assistant):
 def test_a_restart_loads_the_profile_again(assistant):
     me, said = chat(assistant, shop.VIP, ["hi"])
     assert "Margaret Smith" in said[0][0]
-    assistant.say(me, "/restart", shop.metadata(shop.VIP))
-    again = texts(assistant.say(me, "hi", shop.metadata(shop.VIP)))
+    assistant.say(me, "/restart", shop.metadata(shop.VIP, me))
+    again = texts(assistant.say(me, "hi", shop.metadata(shop.VIP, me)))
     assert "Margaret Smith" in again[0]
 
 

@@ -1,4 +1,5 @@
-"""Identity, facts and decisions over a real profile store (SQLite and PostgreSQL)."""
+"""Facts and decisions over a real profile store (SQLite and PostgreSQL); identity itself is
+tests/test_identity.py."""
 
 import logging
 from datetime import datetime, timezone
@@ -6,7 +7,6 @@ from datetime import datetime, timezone
 import pytest
 
 from personalization.conversation.facts import Context
-from personalization.conversation.identity import identify, sign_customer_id
 from personalization.conversation.personalizer import Personalizer
 from personalization.rules import load_rules
 from personalization.store import Store
@@ -27,41 +27,8 @@ def personalizer(store):
 def decide(personalizer, customer, intent=None, confidence=0.95, now=WEDNESDAY_NOON, **extra):
     context = Context(intent=intent, intent_confidence=confidence if intent else None, now=now,
                       started_at=now, **extra)  # fmt: skip
-    meta = shop.metadata(customer) if customer else {}
+    meta = shop.metadata(customer, "sender-1") if customer else {}
     return personalizer.personalize(meta, "sender-1", context)
-
-
-# --- identity -------------------------------------------------------------------------------
-
-def test_a_valid_signature_verifies_the_customer_id():
-    identity = identify(shop.metadata("C-1"), "whatever", shop.SECRET)
-    assert identity.verified and identity.customer_id == "C-1"
-
-
-def test_the_sender_id_is_the_claim_when_the_metadata_has_no_customer_id():
-    signature = sign_customer_id(shop.SECRET, "C-7")
-    assert identify({"customer_signature": signature}, "C-7", shop.SECRET).customer_id == "C-7"
-    assert not identify({"customer_signature": signature}, "C-8", shop.SECRET).verified
-
-
-@pytest.mark.parametrize(("metadata", "reason"), [
-    ({"customer_id": "C-1"}, "without a signature"),
-    ({"customer_id": "C-1", "customer_signature": "00" * 32}, "wrong signature"),
-    ({"customer_id": "C-2", "customer_signature": sign_customer_id(shop.SECRET, "C-1")},
-     "wrong signature"),
-    ({"customer_id": "C-1", "customer_signature": "ünïcode"}, "wrong signature"),
-    ({"customer_id": "C-1", "customer_signature": 12345}, "without a signature"),
-    ({"customer_id": "x" * 65, "customer_signature": "ab"}, "too long"),
-    (shop.metadata("C-1", secret=b"another-secret-of-the-same-size"), "wrong signature"),
-])  # fmt: skip
-def test_an_id_without_a_valid_signature_is_an_anonymous_visitor(metadata, reason):
-    identity = identify(metadata, "C-1", shop.SECRET)
-    assert identity.customer_id is None and reason in identity.reason
-
-
-def test_without_a_secret_nobody_is_verified():
-    assert identify(shop.metadata("C-1"), "C-1", None).reason == (
-        "identity verification is not configured")
 
 
 # --- decisions ------------------------------------------------------------------------------
@@ -115,7 +82,7 @@ def test_a_customer_back_after_more_than_30_days_is_welcomed_back(personalizer):
 
 
 def test_an_anonymous_visitor_gets_no_personal_data(personalizer):
-    forged = {"customer_id": shop.VIP, "customer_signature": "f" * 64}
+    forged = {**shop.metadata(shop.VIP, shop.VIP), "customer_signature": "f" * 64}
     d = personalizer.personalize(forged, shop.VIP, Context(intent="greet", intent_confidence=0.99))
     assert not d.personalized and d.slots["known_customer"] is False
     personal = ("first_name", "full_name", "segment", "persona", "account_tier", "churn_risk",
@@ -196,7 +163,7 @@ def test_switched_off_a_known_customer_is_answered_as_a_visitor_and_the_profile_
     assert d.slots == visitor.slots
     assert "switched off" in d.explanation()[-1]
     # orders and invoices still read the verified customer's profile
-    profile, _ = off.load_profile(off.identify(shop.metadata(shop.VIP), "s"), orders=True)
+    profile, _ = off.load_profile(off.identify(shop.metadata(shop.VIP, "s"), "s"), orders=True)
     assert profile is not None and profile.recent_orders
 
 

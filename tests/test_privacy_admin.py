@@ -95,10 +95,14 @@ def test_a_bad_id_is_a_400_and_a_store_down_a_503(world):
     assert audited(world, who.customer_id) == [("erasure", "failed")]
 
 
-def test_unreadable_models_are_a_503_not_a_500(world):
+def test_a_models_folder_that_cannot_take_the_erasure_is_a_503_not_a_500(world):
+    """An erasure lists the customer in the models' erased list; where that cannot be
+    written (here its lock file is a folder), the request says so and the audit log too."""
     who = pw.person(world.store)
-    (world.models / "recommender.joblib").write_bytes(b"not a model")
+    (world.models / "erased.lock").unlink(missing_ok=True)
+    (world.models / "erased.lock").mkdir()
     _, failed = client(world).delete(f"/admin/customers/{who.customer_id}",
                                      headers=bearer(TOKEN))  # fmt: skip
-    assert failed.status == 503 and "train again" in failed.json["error"]["problem"]
+    assert failed.status == 503 and failed.json["error"]["field"] == "server"
+    assert "send it again" in failed.json["error"]["problem"]
     assert audited(world, who.customer_id) == [("erasure", "failed")]

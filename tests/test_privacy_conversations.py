@@ -30,7 +30,7 @@ def new_customer(assistant, name: str, consented: bool) -> pw.Person:
 
 def test_a_first_time_customer_is_asked_and_yes_and_stop_both_take_effect(assistant):
     me, sender = new_customer(assistant, "Noor Vermeulen", consented=False), conversation()
-    meta = shop.metadata(me.customer_id)
+    meta = shop.metadata(me.customer_id, sender)
 
     first = assistant.say(sender, "hello", meta)
     assert first[0]["text"].startswith("Before we start: may I use")
@@ -53,18 +53,19 @@ def test_a_first_time_customer_is_asked_and_yes_and_stop_both_take_effect(assist
 
 def test_no_to_the_question_gives_the_default_answers(assistant):
     me, sender = new_customer(assistant, "Pieter de Wit", consented=False), conversation()
-    meta = shop.metadata(me.customer_id)
+    meta = shop.metadata(me.customer_id, sender)
     assert assistant.say(sender, "hey", meta)[0]["text"].startswith("Before we start")
     assert texts(assistant.say(sender, "no", meta))[0].startswith("Understood.")
     assert texts(assistant.say(sender, "hello", meta)) == [default("utter_greet")]
     # the next conversation does not ask again: the answer stands
-    again = texts(assistant.say(conversation(), "hello", meta))
+    later = conversation()
+    again = texts(assistant.say(later, "hello", shop.metadata(me.customer_id, later)))
     assert again == [default("utter_greet")]
 
 
 def test_erasure_from_the_chat_leaves_no_trace_once_swept(assistant):
     me, sender = new_customer(assistant, "Femke Jansen", consented=True), conversation()
-    meta = shop.metadata(me.customer_id)
+    meta = shop.metadata(me.customer_id, sender)
     assert "Femke" in texts(assistant.say(sender, "hello", meta))[0]
     assert texts(assistant.say(sender, f"my email is {me.email}", meta))
     asked = texts(assistant.say(sender, "please erase all my personal data", meta))

@@ -38,7 +38,7 @@ def fill_everything(world: pw.World) -> tuple[pw.Person, pw.Person]:
     for who in (erased, kept):
         pw.record_chat_consent(world, who)
         pw.chat(world, f"web-{who.customer_id.lower()}-1", who)  # a signed-in web chat
-    pw.chat(world, erased.customer_id, erased, metadata=False)  # sender id = customer id
+    pw.chat(world, f"web-{erased.customer_id.lower()}-2", erased)  # a second one
     world.requests().export(erased.customer_id, pw.ADMIN)  # an audit entry before erasure
     return erased, kept
 
@@ -89,7 +89,8 @@ def test_export_holds_every_kind_of_data_and_the_conversations(world):
     assert data["consent"]["current"][0]["granted"] is True
     assert any(r["channel"] == "chat" for r in data["consent"]["history"])
     senders = {c["sender_id"] for c in data["conversations"]}
-    assert senders == {who.customer_id, f"web-{who.customer_id.lower()}-1"}
+    assert senders == {f"web-{who.customer_id.lower()}-{n}" for n in (1, 2)}
+    assert "customer_signature" not in json.dumps(data)  # only verification results kept
     texts = [e.get("text") for c in data["conversations"] for e in c["events"]]
     assert any(who.email in (x or "") for x in texts)
     assert data["recommender"]["products_weighted"]

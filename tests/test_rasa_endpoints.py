@@ -23,7 +23,11 @@ def test_variables_are_filled_in_the_sections_read(tmp_path, monkeypatch):
 
 def test_the_scaled_configuration_names_what_it_needs(monkeypatch):
     monkeypatch.delenv("ACTION_SERVER_URL", raising=False)
+    monkeypatch.delenv("ACTION_SERVER_TOKEN", raising=False)
     with pytest.raises(EndpointsError, match="ACTION_SERVER_URL"):
         action_port_of(ROOT / "config" / "scaled" / "endpoints.yml")
     monkeypatch.setenv("ACTION_SERVER_URL", "http://localhost:5100/webhook")
+    with pytest.raises(EndpointsError, match="ACTION_SERVER_TOKEN"):  # Rasa sends it
+        action_port_of(ROOT / "config" / "scaled" / "endpoints.yml")
+    monkeypatch.setenv("ACTION_SERVER_TOKEN", "a-token-for-the-action-servers")
     assert action_port_of(ROOT / "config" / "scaled" / "endpoints.yml") == 5100

@@ -92,8 +92,9 @@ def socket_io_replies(url: str, session: str, message: str, expected: int = 1) -
 
         await client.connect(url, transports=["websocket"])
         await client.emit("session_request", {"session_id": session})
-        await client.emit("user_uttered", {"message": message, "session_id": session,
-                                           "metadata": shop.metadata(shop.VIP)})  # fmt: skip
+        await client.emit("user_uttered", {
+            "message": message, "session_id": session,
+            "metadata": shop.metadata(shop.VIP, session)})  # fmt: skip
         await asyncio.wait_for(done.wait(), timeout=60)
         await client.disconnect()
         return replies
@@ -141,8 +142,8 @@ def test_make_run_scaled_balances_two_rasa_servers_and_stops_on_a_signal(tmp_pat
         assert f"Chat page: http://localhost:{web}/" in output.read_text()
         me, url = conversation(), f"http://localhost:{lb}/webhooks/rest/webhook"
         for message in ("hello", "where is my order 10000002", "thanks", "bye"):
-            reply = requests.post(url, json={"sender": me, "message": message,
-                                             "metadata": shop.metadata(shop.VIP)}, timeout=60)
+            reply = requests.post(url, timeout=60, json={
+                "sender": me, "message": message, "metadata": shop.metadata(shop.VIP, me)})
             assert reply.status_code == 200 and reply.json()
         web_chat = conversation()  # the chat page's way: socket.io through nginx
         greeting = socket_io_replies(f"http://localhost:{lb}", web_chat, "hello")

@@ -123,6 +123,11 @@ def test_the_train_and_score_commands(tmp_path):
     trained = command("train", "--out", str(tmp_path / "models"), "--personas", str(personas))
     assert trained.returncode == 0, trained.stderr
     assert "segment 0: Everyday shoppers" in trained.stdout
+    assert "warning: no hash key given" in trained.stdout  # erasures would switch it off
+    keyed = personalization_cli(f"sqlite:///{tmp_path / 'p.db'}",
+                                env={"PERSONALIZATION_HASH_KEY": "train-test-hash-key"})
+    trained = keyed("train", "--out", str(tmp_path / "models"), "--personas", str(personas))
+    assert trained.returncode == 0 and "warning: no hash key" not in trained.stdout
     again = command("train", "--out", str(tmp_path / "models"), "--if-stale")
     assert again.returncode == 0 and "trained on this data already" in again.stdout
     scored = command("score", "--models", str(tmp_path / "models"), "--quiet")

@@ -10,7 +10,6 @@ from datetime import datetime, timezone
 from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
 
-from personalization.conversation.identity import sign_customer_id
 from personalization.store.customers import upsert_customers
 from personalization.store.engine import create_engine
 from personalization.store.history import linked_customers, set_offset
@@ -23,20 +22,26 @@ from tests.databases import refuse_connections, service_unavailable
 T = 1_780_000_000.0
 
 
-def user(sender: str, intent: str, at: float = T) -> dict:
-    return {"event": "user", "sender_id": sender, "timestamp": at, "text": "...",
-            "parse_data": {"intent": {"name": intent, "confidence": 0.9}}}  # fmt: skip
+def user(sender: str, intent: str, at: float = T, customer: str | None = None) -> dict:
+    """A message as Rasa stores it; `customer`: verified to come from them."""
+    event = {"event": "user", "sender_id": sender, "timestamp": at, "text": "...",
+             "parse_data": {"intent": {"name": intent, "confidence": 0.9}}}  # fmt: skip
+    return {**event, "metadata": verified(customer)} if customer else event
 
 
-def conversation(sender: str) -> list[dict]:
+def conversation(sender: str, customer: str | None = None) -> list[dict]:
+    """A conversation in `sender` whose messages came from `customer` (None: a visitor)."""
+    start = {"event": "slot", "sender_id": sender, "name": "session_started_metadata",
+             "value": verified(customer)} if customer else None  # fmt: skip
     return [
+        *([start] if start else []),
         {"event": "session_started", "sender_id": sender, "timestamp": T},
-        user(sender, "track_order", T + 1),
+        user(sender, "track_order", T + 1, customer),
         {"event": "action", "name": "utter_ask_order_id", "sender_id": sender},
-        user(sender, "nlu_fallback", T + 2),
-        user(sender, "contact_human_agent", T + 3),
+        user(sender, "nlu_fallback", T + 2, customer),
+        user(sender, "contact_human_agent", T + 3, customer),
         {"event": "action", "name": "action_handoff", "sender_id": sender},
-        user(sender, "track_order", T + 4),
+        user(sender, "track_order", T + 4, customer),
     ]
 
 
@@ -65,60 +70,81 @@ def test_what_each_event_changes():
 
 def test_each_event_counts_once_and_only_with_consent(store):
     customers_with_consent(store, "alice", without=["bob"])
-    items = [(f"k{i}", e) for i, e in enumerate(conversation("alice") + conversation("bob"))]
+    items = [(f"k{i}", e) for i, e in enumerate(conversation("alice", "alice")
+                                                 + conversation("bob", "bob"))]
     with store.begin() as conn:
         first = apply_events(conn, "test", items)
     with store.begin() as conn:
         again = apply_events(conn, "test", items + items)
-    assert (first.applied, first.without_consent) == (6, 7)
-    assert (again.applied, again.duplicates) == (0, 28)
+    assert (first.applied, first.without_consent) == (6, 8)
+    assert (again.applied, again.duplicates) == (0, 32)
     check_history(store.profile("alice"))
     assert store.profile("bob").conversations == 0
 
 
-def signed(customer: str, secret: bytes = b"updater-test-identity-secret") -> dict:
-    return {"customer_id": customer, "customer_signature": sign_customer_id(secret, customer)}
+def verified(customer: str) -> dict:
+    """A message's metadata as the Rasa server stores it once the signature was checked."""
+    return {"timezone": "Europe/Paris", "identity": {"verified": True, "customer_id": customer}}
 
 
-def web_conversation(session: str, metadata: dict) -> list[dict]:
-    """What Rasa publishes for a web chat: a random sender id; the signed metadata in the
-    first event (the session_started_metadata slot) and on every message."""
+NOT_VERIFIED = {"identity": {"verified": False, "reason": "signature expired"}}
+
+
+def web_conversation(session: str, metadata: dict | None) -> list[dict]:
+    """A conversation in `session` whose messages carry `metadata` as stored."""
     events = conversation(session)
     for event in events:
-        if event["event"] == "user":
+        if event["event"] == "user" and metadata is not None:
             event["metadata"] = metadata
-    return [{"event": "slot", "sender_id": session, "name": "session_started_metadata",
-             "value": metadata}, *events]  # fmt: skip
+    start = {"event": "slot", "sender_id": session, "name": "session_started_metadata",
+             "value": metadata}  # fmt: skip
+    return [start, *events] if metadata is not None else events
 
 
-def test_a_conversation_counts_for_the_customer_its_signature_names(store):
-    secret = b"updater-test-identity-secret"
+def test_messages_count_for_the_customer_they_were_verified_to_come_from(store):
     customers_with_consent(store, "alice", without=["bob"])
-    events = (web_conversation("web-1", signed("alice"))  # in batches of two: linked once,
-              + web_conversation("web-2", signed("alice", b"another-secret-entirely"))  # forged
-              + web_conversation("web-3", signed("bob")))  # no consent: not even linked
+    forged = {"customer_id": "alice", "customer_signature": "f" * 64}  # never stored so, but
+    events = (web_conversation("web-1", verified("alice"))  # in batches of two: the link
+              + web_conversation("web-2", NOT_VERIFIED)  # carries the hand-off to the next
+              + web_conversation("web-3", verified("bob"))  # no consent: not even linked
+              + web_conversation("alice", None)  # a sender id proves nothing
+              + web_conversation("web-4", forged))  # nor a claim the store did not verify
     items = [(f"k{i}", e) for i, e in enumerate(events)]
-    for start in range(0, len(items), 2):  # the link outlives the batch that made it
+    for start in range(0, len(items), 2):
         with store.begin() as conn:
-            apply_events(conn, "test", items[start:start + 2], secret)
+            apply_events(conn, "test", items[start:start + 2])
     check_history(store.profile("alice"))
     assert store.profile("bob").conversations == 0
     with store.engine.connect() as conn:
-        assert linked_customers(conn, {"web-1", "web-2", "web-3"}) == {"web-1": "alice"}
+        assert linked_customers(conn, {"web-1", "web-2", "web-3", "web-4", "alice"}) == {
+            "web-1": "alice"}
         assert customer_data(conn, "alice")["conversation_links"][0]["sender_id"] == "web-1"
 
 
-def test_without_the_identity_secret_only_the_sender_id_counts(store):
+def test_a_visitors_message_in_a_customers_conversation_counts_for_nobody(store):
+    """Signed in, then signed out (or someone else using the session id): from that message
+    on, nothing counts for the customer, a hand-off in a later batch neither."""
     customers_with_consent(store, "alice")
-    items = [(f"k{i}", e) for i, e in enumerate(web_conversation("web-1", signed("alice")))]
-    with store.begin() as conn:
-        assert apply_events(conn, "test", items).applied == 0
-    assert store.profile("alice").conversations == 0
+    events = [{"event": "slot", "sender_id": "web-1", "name": "session_started_metadata",
+               "value": verified("alice")},
+              {"event": "session_started", "sender_id": "web-1", "timestamp": T},
+              {**user("web-1", "greet", T + 1), "metadata": verified("alice")},
+              user("web-1", "get_invoice", T + 2),  # no metadata: a visitor
+              {"event": "action", "name": "action_handoff", "sender_id": "web-1"},
+              {**user("web-1", "thank_you", T + 3), "metadata": verified("alice")},
+              {"event": "action", "name": "action_handoff", "sender_id": "web-1"}]  # fmt: skip
+    items = [(f"k{i}", e) for i, e in enumerate(events)]
+    for part in (items[:4], items[4:5], items[5:]):
+        with store.begin() as conn:
+            apply_events(conn, "test", part)
+    profile = store.profile("alice")
+    assert profile.requests_by_intent == {"greet": 1, "thank_you": 1}
+    assert (profile.conversations, profile.escalations) == (1, 1)
 
 
 def test_concurrent_updaters_apply_overlapping_batches_exactly_once(store):
     customers_with_consent(store, "alice")
-    events = [(f"k{i}", user("alice", "get_refund", T + i)) for i in range(200)]
+    events = [(f"k{i}", user("web-1", "get_refund", T + i, "alice")) for i in range(200)]
     errors = []
 
     def worker(part):
@@ -143,7 +169,7 @@ def published_by_rasa_sql_broker(folder, sender: str) -> str:
     `folder`); returns the broker database's URL."""
     broker = asyncio.run(EventBroker.create(EndpointConfig(
         type="SQL", dialect="sqlite", db=str(folder / "rasa_events.db"))))  # fmt: skip
-    for event in conversation(sender):
+    for event in conversation(sender, sender):
         broker.publish(event)
     return f"sqlite:///{folder / 'rasa_events.db'}"
 
@@ -153,13 +179,13 @@ def test_rasa_sql_broker_rows_are_applied_once_even_after_a_lost_offset(store, t
     broker_url = published_by_rasa_sql_broker(tmp_path, "alice")
     engine = create_engine(broker_url)
     name = source_name(broker_url)
-    assert poll_sql_once(store, engine, name, batch=4) == 4
-    assert poll_sql_once(store, engine, name, batch=4) == 3
+    assert poll_sql_once(store, engine, name, batch=5) == 5
+    assert poll_sql_once(store, engine, name, batch=5) == 3
     assert poll_sql_once(store, engine, name) == 0
     check_history(store.profile("alice"))
     with store.begin() as conn:  # the updater restarts without its offset: reads all again
         set_offset(conn, name, 0)
-    assert poll_sql_once(store, engine, name) == 7
+    assert poll_sql_once(store, engine, name) == 8
     check_history(store.profile("alice"))
     engine.dispose()
 
@@ -210,7 +236,7 @@ def test_rasa_pika_broker_messages_are_applied_once(store):
                 queues=[queue], raise_on_failure=True))  # fmt: skip
         except Exception as error:  # noqa: BLE001
             service_unavailable("RabbitMQ at 127.0.0.1:5672", error)
-        events = conversation("carol")
+        events = conversation("carol", "carol")
         for event in events + events[:2]:  # the first two are delivered twice
             broker.publish(event)
         await asyncio.sleep(1.0)

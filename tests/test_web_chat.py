@@ -10,7 +10,13 @@ import time
 
 import pytest
 
-from tests.browser import SCREENSHOTS, chromium_path, start_web_chat, stop_web_chat
+from tests.browser import (
+    SCREENSHOTS,
+    SIGNATURE_LIFETIME,
+    chromium_path,
+    start_web_chat,
+    stop_web_chat,
+)
 from tests.replies import default, responses, variations
 
 HANDOFF = "I would like to speak to a human agent please"
@@ -210,3 +216,13 @@ def test_the_page_says_when_rasa_is_down_and_recovers(page, web_chat):
     assert wait_for_replies(page, before) == [default("utter_you_are_welcome")]  # sent, answered
     assert page.locator("#messages li.pending").count() == 0
     shot(page, "rasa-back")
+
+
+def test_the_page_renews_the_signature_before_it_expires(page):
+    """Each message carries a signature for this session that expires (here within seconds):
+    the page asks the website for a new one, so the customer stays recognised."""
+    sign_in(page, "VIP (gold loyalty)")
+    assert "Margaret Smith" in say(page, "hello")[0]
+    time.sleep(SIGNATURE_LIFETIME + 1)  # the signature the page got at sign-in has expired
+    assert "Margaret Smith" in say(page, "hi again")[0]
+    assert "could not be renewed" not in page.locator("#status").inner_text()

@@ -11,7 +11,7 @@ import pytest
 from personalization.conversation.identity import identify
 from personalization.settings import Settings
 from personalization.store import Store, migrate
-from scripts.web_demo import Demo, create_app
+from scripts.web_demo import COOKIE, Demo, create_app
 from tests import shop
 from tests.conftest import free_port, open_all_hours
 from tests.test_analytics import saved_with_endpoints
@@ -50,16 +50,49 @@ def test_demo_customers_allowed_personalization_but_one_never_asked(tmp_path, sh
                       "first chat: never asked about their data": shop.FIRST}  # fmt: skip
 
 
-def test_sign_in_signs_a_demo_customer_and_nothing_else(tmp_path, shop_url):
+def test_a_session_is_signed_for_a_demo_customer_and_nothing_else(tmp_path, shop_url):
     client = demo_app(tmp_path, shop_url)
-    _, answer = client.post("/api/sign-in", json={"customer_id": shop.VIP})
+    _, answer = client.post("/api/session", json={"customer_id": shop.VIP})
     assert answer.status == 200
-    assert identify(answer.json, None, shop.SECRET).customer_id == shop.VIP
+    session, metadata = answer.json["session_id"], answer.json["metadata"]
+    assert identify(metadata, session, shop.SECRET).customer_id == shop.VIP
+    assert not identify(metadata, "another-session", shop.SECRET).verified
     assert "secret" not in answer.text.lower()
-    for body in ({"customer_id": shop.AT_RISK}, {"customer_id": None}, {}, ["C-VIP"]):
-        _, answer = client.post("/api/sign-in", json=body)
-        assert answer.status == 400
-        assert answer.json["error"]["field"] == "customer_id"
+    _, visitor = client.post("/api/session", json={"customer_id": None})
+    assert visitor.status == 200 and visitor.json["metadata"] == {}
+    assert visitor.json["session_id"] != session
+    for body, field in (({"customer_id": shop.AT_RISK}, "customer_id"),
+                        ({"customer_id": 7}, "customer_id"), (["C-VIP"], "body")):
+        _, answer = client.post("/api/session", json=body)
+        assert answer.status == 400 and answer.json["error"]["field"] == field
+
+
+def test_only_the_browser_that_started_a_session_can_renew_it(tmp_path, shop_url):
+    browser = demo_app(tmp_path, shop_url)  # (each request sends only the cookies given)
+    _, answer = browser.post("/api/session", json={"customer_id": shop.NEW})
+    cookie = {"cookie": f"{COOKIE}={answer.cookies[COOKIE]}"}
+    session = answer.json["session_id"]
+    _, renewed = browser.post("/api/session/renew", json={"session_id": session},
+                              headers=cookie)  # fmt: skip
+    assert renewed.status == 200
+    assert identify(renewed.json["metadata"], session, shop.SECRET).customer_id == shop.NEW
+    _, other = browser.post("/api/session/renew", json={"session_id": session})  # no cookie
+    assert other.status == 403 and other.json["error"]["field"] == "session_id"
+    _, guessed = browser.post("/api/session/renew", json={"session_id": "0" * 32},
+                              headers=cookie)  # fmt: skip
+    assert guessed.status == 403
+
+
+def test_why_answers_only_for_a_session_this_browser_started(tmp_path, shop_url):
+    client = demo_app(tmp_path, shop_url, explain=True)
+    _, mine = client.post("/api/session", json={"customer_id": shop.VIP})
+    cookie = {"cookie": f"{COOKIE}={mine.cookies[COOKIE]}"}
+    _, theirs = client.get("/api/why/someone-elses-session", headers=cookie)
+    assert theirs.status == 403 and theirs.json["error"]["field"] == "session"
+    _, without = client.get(f"/api/why/{mine.json['session_id']}")
+    assert without.status == 403
+    _, away = client.get(f"/api/why/{mine.json['session_id']}", headers=cookie)
+    assert away.status == 503 and away.json["error"]["field"] == "rasa"  # allowed; Rasa away
 
 
 def test_the_page_and_its_script_are_served(tmp_path, shop_url):
@@ -72,11 +105,9 @@ def test_the_page_and_its_script_are_served(tmp_path, shop_url):
     assert config.json == {"rasa_port": config.json["rasa_port"], "why": False}
 
 
-def test_why_is_off_unless_enabled_and_says_when_rasa_is_away(tmp_path, shop_url):
+def test_why_is_off_unless_enabled(tmp_path, shop_url):
     _, off = demo_app(tmp_path, shop_url).get("/api/why/abc")
     assert off.status == 404 and "PERSONALIZATION_EXPLAIN" in off.json["error"]["problem"]
-    _, away = demo_app(tmp_path, shop_url, explain=True).get("/api/why/abc")
-    assert away.status == 503 and away.json["error"]["field"] == "rasa"
 
 
 def test_the_report_is_served_with_conversation_analytics(tmp_path, trained):

@@ -13,7 +13,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from personalization.conversation.decision import Decision
 from personalization.conversation.facts import Context, build_facts
-from personalization.conversation.identity import Identity, identify
+from personalization.conversation.identity import DEFAULT_LIFETIME, Identity, identify
+from personalization.logs import redact_names
 from personalization.privacy.consent import GRANTED, consent_status
 from personalization.rules import Because, RuleSet, evaluate
 from personalization.store import Store
@@ -29,12 +30,14 @@ FACT_SLOTS = ("account_tier", "churn_risk", "churn_band", "segment", "persona", 
 
 class Personalizer:
     def __init__(self, store: Store | None, rules: RuleSet, secret: bytes | None,
-                 enabled: bool = True) -> None:  # fmt: skip
+                 enabled: bool = True, lifetime: int = DEFAULT_LIFETIME) -> None:  # fmt: skip
         self.store, self.rules, self.secret = store, rules, secret
         self.enabled = enabled  # False: decisions never read the profile (PERSONALIZATION_ENABLED)
+        self.lifetime = lifetime  # the longest a signature may be valid for
 
-    def identify(self, metadata: Mapping[str, Any] | None, sender_id: str | None) -> Identity:
-        return identify(metadata, sender_id, self.secret)
+    def identify(self, metadata: Mapping[str, Any] | None, session_id: str | None) -> Identity:
+        """The identity of one message: its own metadata, signed for this conversation."""
+        return identify(metadata, session_id, self.secret, self.lifetime)
 
     def load_profile(self, identity: Identity,
                      orders: bool = False) -> tuple[Profile | None, list[str]]:  # fmt: skip
@@ -42,11 +45,14 @@ class Personalizer:
         if not identity.verified or self.store is None:
             return None, []
         try:
-            return self.store.profile(identity.customer_id, orders), []
+            profile = self.store.profile(identity.customer_id, orders)
         except (SQLAlchemyError, OSError) as error:
             problem = f"profile store unreachable ({type(error).__name__}): default answers"
             log.warning("%s; %s", problem, str(error).splitlines()[0] if str(error) else "")
             return None, [problem]
+        if profile is not None:  # no log line of this process will hold their name
+            redact_names(profile.first_name, profile.name)
+        return profile, []
 
     def decide(self, identity: Identity, context: Context, profile: Profile | None = None,
                warnings: list[str] | None = None) -> Decision:  # fmt: skip
@@ -98,11 +104,11 @@ class Personalizer:
             log.debug("decision: %s", "; ".join(decision.explanation()))
         return decision
 
-    def personalize(self, metadata: Mapping[str, Any] | None, sender_id: str | None,
+    def personalize(self, metadata: Mapping[str, Any] | None, session_id: str | None,
                     context: Context) -> Decision:  # fmt: skip
-        """Identify, load the profile and decide, in one call. Switched off, the decision is
-        the one for an anonymous visitor."""
-        identity = self.identify(metadata, sender_id)
+        """Identify the message, load the profile and decide, in one call. Switched off, the
+        decision is the one for an anonymous visitor."""
+        identity = self.identify(metadata, session_id)
         if not self.enabled:
             return self.decide(identity, context, None, [SWITCHED_OFF])
         profile, warnings = self.load_profile(identity)

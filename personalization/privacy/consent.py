@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from personalization.hashing import IdHasher
 from personalization.store import Store, audit
+from personalization.store.customer_locks import lock_for_writing
 from personalization.store.profile import Profile
-from personalization.store.tracking import record_consent, suppressed
+from personalization.store.tracking import SUPERSEDED, consent_outcome, suppressed
 
 PURPOSE = "personalization"
 GRANTED, DECLINED, NEEDED, DEFERRED = "granted", "declined", "needed", "deferred"
@@ -28,17 +29,24 @@ def consent_status(profile: Profile | None, notice_version: str) -> str | None:
 
 def record_answer(store: Store, hasher: IdHasher, customer_id: str, answer: str, channel: str,
                   notice_version: str) -> bool:  # fmt: skip
-    """Record a customer's answer (granted, declined or deferred) and audit it. A deferral
-    ("later") is not a decision: only the audit log has it, and the next session asks again.
-    False, and nothing recorded, for an erased customer (on the suppression list)."""
+    """Record a customer's answer (granted, declined or deferred) and audit it with what
+    became of it (a decision that did not take effect is audited so, never as done). A
+    deferral ("later") is not a decision: only the audit log has it, and the next session
+    asks again. False, and nothing recorded, for an erased customer (on the suppression
+    list)."""
     if answer not in (GRANTED, DECLINED, DEFERRED):
         raise ValueError(f"not a consent answer: {answer!r}")
     with store.begin() as conn:
+        lock_for_writing(conn, [customer_id])  # an erasure in progress finishes first
         if suppressed(conn, [hasher(customer_id)]):
             return False
+        outcome = None
         if answer != DEFERRED:
-            record_consent(conn, customer_id, PURPOSE, answer == GRANTED, channel, notice_version)
+            outcome = consent_outcome(conn, customer_id, PURPOSE, answer == GRANTED, channel,
+                                      notice_version)  # fmt: skip
+        done = {GRANTED: "granted", DECLINED: "withdrawn", DEFERRED: "deferred"}[answer]
         audit.append(conn, f"customer via {channel}", "consent", hasher(customer_id),
-                     {GRANTED: "granted", DECLINED: "withdrawn", DEFERRED: "deferred"}[answer],
-                     {"purpose": PURPOSE, "notice_version": notice_version})  # fmt: skip
+                     "superseded" if outcome == SUPERSEDED else done,
+                     {"purpose": PURPOSE, "notice_version": notice_version,
+                      **({"outcome": outcome} if outcome else {})})  # fmt: skip
     return True

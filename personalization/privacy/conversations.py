@@ -1,11 +1,12 @@
 """A customer's conversations in Rasa's own databases: the SQL tracker store and the SQL
 event broker's table (both are tables named `events`, in their own databases).
 
-A conversation (a Rasa sender id) belongs to a customer when its sender id is the customer
-id, or when one of its events names the customer: the session metadata the chat widget
-sends (`{"customer_id": ...}`) is in the user messages and in the
-`session_started_metadata` slot. Candidates are found with a LIKE on the event JSON (the id
-as JSON writes it) and confirmed by decoding the events.
+A conversation (a Rasa sender id) belongs to a customer only when one of its messages was
+verified to come from them: the Rasa server stores each message with the result of checking
+its signature (`{"identity": {"verified": true, "customer_id": ...}}` in the message's metadata
+and in the `session_started_metadata` slot, rasa_extensions/tracker_store.py). A sender id, or
+an id a sender merely claimed, makes nothing the customer's. Candidates are found with a LIKE
+on the event JSON (the id as JSON writes it) and confirmed by decoding the events.
 """
 
 from __future__ import annotations
@@ -31,12 +32,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import URL, Engine
 
+from personalization.conversation.identity import event_identity
 from personalization.rasa_endpoints import EndpointsError, read_endpoints
 from personalization.store.engine import create_engine
 from personalization.store.sql import chunks
 
-ID_KEY = "customer_id"
 TABLE = "events"
+VERIFIED_STORE = "rasa_extensions.tracker_store.VerifiedSQLTrackerStore"  # keeps no signature
+SQL_TYPES = ("sql", VERIFIED_STORE.lower())
 TRACKER_STORE, EVENT_BROKER = "tracker store", "event broker"
 
 
@@ -53,14 +56,9 @@ def _events_table(tracker_store: bool) -> Table:
                  *(extra if tracker_store else []))  # fmt: skip
 
 
-def names_customer(value: Any, customer_id: str) -> bool:
-    """True if a decoded event holds `customer_id` under the key "customer_id" anywhere."""
-    if isinstance(value, dict):
-        return value.get(ID_KEY) == customer_id or any(
-            names_customer(v, customer_id) for v in value.values())
-    if isinstance(value, list):
-        return any(names_customer(v, customer_id) for v in value)
-    return False
+def verified_for(event: Any, customer_id: str) -> bool:
+    """True if a decoded event is a message (or session start) verified to be the customer's."""
+    return event_identity(event)[1] == customer_id
 
 
 def _like(customer_id: str) -> str:
@@ -90,13 +88,10 @@ class ConversationStore:
         e = self.table
         found: set[str] = set()
         with self.engine.connect() as conn:
-            rows = conn.execute(select(e.c.sender_id, e.c.data).where(or_(
-                e.c.sender_id == customer_id,
-                e.c.data.like(_like(customer_id), escape="\\"))))  # fmt: skip
+            rows = conn.execute(select(e.c.sender_id, e.c.data)
+                                .where(e.c.data.like(_like(customer_id), escape="\\")))
             for sender, data in rows:
-                if sender in found:
-                    continue
-                if sender == customer_id or names_customer(_decode(data), customer_id):
+                if sender not in found and verified_for(_decode(data), customer_id):
                     found.add(sender)
         return sorted(found)
 
@@ -189,14 +184,26 @@ def rasa_store_urls(endpoints: Path) -> list[tuple[str, str]]:
         section = config.get(key)
         if not isinstance(section, dict):
             continue
-        if str(section.get("type", "")).lower() == "sql":
+        if str(section.get("type", "")).lower() in SQL_TYPES:
             found.append((role, sql_url(section, endpoints.resolve().parent)))
         elif key == "tracker_store":
             raise ConversationStoreError(
                 f"{endpoints}: the tracker store is of type {section.get('type')!r}; customer "
-                "data access and erasure search Rasa's SQL tracker store only. Use `type: SQL`.")
+                "data access and erasure search Rasa's SQL tracker store only. Use `type: "
+                f"{VERIFIED_STORE}`.")
         # another broker (RabbitMQ) keeps no events once the updater has consumed them
     return found
+
+
+def check_keeps_no_signatures(endpoints: Path) -> None:
+    """The Rasa server must store verification results, not the signatures themselves."""
+    section = read_endpoints(endpoints, "tracker_store").get("tracker_store")
+    if isinstance(section, dict) and str(section.get("type", "")).lower() == "sql":
+        raise ConversationStoreError(
+            f"{endpoints}: the tracker store is Rasa's plain `type: SQL`, which would keep each "
+            "message's identity signature and none of its verification results (no "
+            f"conversation would be found for a customer's data request). Use `type: "
+            f"{VERIFIED_STORE}` with the same keys.")
 
 
 def rasa_stores(endpoints: Path) -> list[ConversationStore]:

@@ -40,16 +40,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, stop.set)
-            await sources.run_amqp(store, args.source, args.queue, stop,
-                                   secret=settings.identity_secret)  # fmt: skip
+            await sources.run_amqp(store, args.source, args.queue, stop)
 
         asyncio.run(consume())
     else:
         halt = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: halt.set())
-        sources.run_sql(store, args.source, halt, interval=args.interval,
-                        secret=settings.identity_secret)  # fmt: skip
+        sources.run_sql(store, args.source, halt, interval=args.interval)
     sweeping.set()
     if health is not None:
         health.shutdown()

@@ -1,13 +1,15 @@
 """What one Rasa conversation event changes in a customer's interaction history, and
 applying a batch of them with exactly-once effect.
 
-Whose history: the customer the conversation was verified to belong to. A message's metadata
-(and the `session_started_metadata` slot, the first event of a session) carries the id the
-website signed; with PERSONALIZATION_IDENTITY_SECRET the updater checks the signature and
-links the conversation's sender id to that customer (conversation_links), so the events
-before and after it, in this batch or a later one, count for them. A conversation never
-linked counts for its sender id (the REST channel's terminal chat uses the customer id), if
-that is a consented customer.
+Whose history: identity is a property of each message. The Rasa server stores each message's
+metadata with the result of checking its signature (rasa_extensions/tracker_store.py: the
+`identity` record, which no sender can forge), and the updater reads that record only: a
+message counts for the customer it was verified to come from, and for nobody without one
+(whatever the sender id or earlier messages say). A new session (whose first message's
+record is in the `session_started_metadata` slot event before it) and a hand-off count for
+the customer the latest message before them came from: conversation_links keeps, per
+conversation, the customer its latest message was verified to come from (none after a
+visitor's message), so this holds across batches.
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ from datetime import datetime, timezone
 
 from sqlalchemy.engine import Connection
 
-from personalization.conversation.identity import identify
+from personalization.conversation.identity import event_identity
 from personalization.store.history import (
     Delta,
     add_to_history,
     claim_keys,
     link_conversations,
     linked_customers,
+    unlink_conversations,
 )
 from personalization.store.tracking import consented
 
@@ -53,29 +56,21 @@ def delta_of(event: dict) -> Delta | None:
     )  # fmt: skip
 
 
-def signed_metadata(event: dict) -> dict | None:
-    """The metadata a website signed, where an event carries it."""
-    if event.get("event") == "user":
-        metadata = event.get("metadata")
-    elif event.get("event") == "slot" and event.get("name") == "session_started_metadata":
-        metadata = event.get("value")
-    else:
-        return None
-    return metadata if isinstance(metadata, dict) and metadata.get("customer_id") else None
-
-
-def verified_links(events: list[dict], secret: bytes | None) -> dict[str, str]:
-    """sender id -> customer id, from the signed metadata in `events` (the last one wins)."""
-    links: dict[str, str] = {}
-    if not secret:
-        return links
+def customers_of(events: list[dict], linked: dict[str, str]) -> tuple[list, dict]:
+    """The customer each event counts for, in order, and who the latest message of each
+    conversation with a message here came from. A message counts for its own verified
+    record; another event, for the latest message before it in its conversation (`linked`:
+    before these events)."""
+    current: dict[str, str | None] = dict(linked)
+    latest: dict[str, str | None] = {}
+    found = []
     for event in events:
-        sender, metadata = event.get("sender_id"), signed_metadata(event)
-        if sender and metadata is not None:
-            customer = identify(metadata, None, secret).customer_id
-            if customer:
-                links[sender] = customer
-    return links
+        sender = event.get("sender_id") or ""
+        says, customer = event_identity(event)
+        if says:
+            current[sender] = latest[sender] = customer
+        found.append(current.get(sender))
+    return found, latest
 
 
 @dataclass
@@ -85,10 +80,8 @@ class ApplyResult:
     without_consent: int = 0
 
 
-def apply_events(conn: Connection, source: str, items: list[tuple[str, dict]],
-                 secret: bytes | None = None) -> ApplyResult:  # fmt: skip
-    """Apply (key, event) pairs once each: a key applied before is skipped. `secret`: the
-    identity secret that verifies the signed customer ids in the events' metadata.
+def apply_events(conn: Connection, source: str, items: list[tuple[str, dict]]) -> ApplyResult:
+    """Apply (key, event) pairs once each: a key applied before is skipped.
 
     Call it inside a transaction: the effect and the record of the keys commit together, so
     a crash before the commit leaves nothing behind and a redelivery after it is recognised.
@@ -101,20 +94,15 @@ def apply_events(conn: Connection, source: str, items: list[tuple[str, dict]],
             fresh[key] = event
         else:
             result.duplicates += 1
-    verified = verified_links([e for _, e in items], secret)
-    senders = {s for e in fresh.values() if (s := e.get("sender_id"))}
-    links = {**linked_customers(conn, senders - verified.keys()), **verified}
-
-    def customer_of(event: dict) -> str | None:
-        sender = event.get("sender_id") or None
-        return links.get(sender, sender)
-
-    candidates = {c for e in fresh.values() if (c := customer_of(e))} | set(verified.values())
-    allowed = consented(conn, candidates, PURPOSE)
-    link_conversations(conn, {s: c for s, c in verified.items() if c in allowed})
+    events = list(fresh.values())
+    senders = {s for e in events if (s := e.get("sender_id"))}
+    owners, latest = customers_of(events, linked_customers(conn, senders))
+    allowed = consented(conn, {c for c in (*owners, *latest.values()) if c}, PURPOSE)
+    link_conversations(conn, {s: c for s, c in latest.items() if s and c in allowed})
+    unlink_conversations(conn, {s for s, c in latest.items() if s and c not in allowed})
     deltas: dict[str, Delta] = {}
-    for event in fresh.values():
-        customer, delta = customer_of(event), delta_of(event)
+    for event, customer in zip(events, owners, strict=True):
+        delta = delta_of(event)
         if customer not in allowed:
             result.without_consent += 1
         elif delta is not None:
@@ -122,5 +110,3 @@ def apply_events(conn: Connection, source: str, items: list[tuple[str, dict]],
             result.applied += 1
     add_to_history(conn, deltas)
     return result
-
-

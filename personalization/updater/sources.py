@@ -46,10 +46,8 @@ def source_name(url: str) -> str:
     return "sql:" + make_url(url).render_as_string(hide_password=True)
 
 
-def poll_sql_once(store: Store, broker_engine, name: str, batch: int = 500,
-                  secret: bytes | None = None) -> int:  # fmt: skip
-    """Apply the next batch of broker rows; returns how many rows were read. `secret`
-    verifies the customer ids signed in the events' metadata (history.apply_events)."""
+def poll_sql_once(store: Store, broker_engine, name: str, batch: int = 500) -> int:
+    """Apply the next batch of broker rows; returns how many rows were read."""
     with store.begin() as conn:
         after = get_offset(conn, name)
         try:
@@ -63,21 +61,20 @@ def poll_sql_once(store: Store, broker_engine, name: str, batch: int = 500,
         if not rows:
             return 0
         items = [(str(r.id), {"sender_id": r.sender_id, **json.loads(r.data)}) for r in rows]
-        result = apply_events(conn, name, items, secret)
+        result = apply_events(conn, name, items)
         set_offset(conn, name, rows[-1].id)
     _report(name, len(items), result)
     return len(rows)
 
 
-def run_sql(store: Store, url: str, stop: threading.Event, interval: float = 1.0,
-            secret: bytes | None = None) -> None:  # fmt: skip
+def run_sql(store: Store, url: str, stop: threading.Event, interval: float = 1.0) -> None:
     broker = create_engine(url)
     name = source_name(url)
     logger.info("reading conversation events from %s", name)
     delay = interval
     while not stop.is_set():
         try:
-            read, delay = poll_sql_once(store, broker, name, secret=secret), interval
+            read, delay = poll_sql_once(store, broker, name), interval
         except (OperationalError, InterfaceError) as error:  # the profile store is away
             logger.warning("the profile store cannot be reached (%s): trying again in %.0f s",
                            type(error).__name__, delay)  # fmt: skip
@@ -92,8 +89,7 @@ def body_key(body: bytes) -> str:
 
 
 async def run_amqp(store: Store, url: str, queue_name: str, stop: asyncio.Event,
-                   batch: int = 100, wait: float = 0.5,
-                   secret: bytes | None = None) -> None:  # fmt: skip
+                   batch: int = 100, wait: float = 0.5) -> None:
     import aio_pika
 
     name = f"amqp:{queue_name}"
@@ -115,7 +111,7 @@ async def run_amqp(store: Store, url: str, queue_name: str, stop: asyncio.Event,
                 if not pending:
                     continue
             items = [(body_key(m.body), json.loads(m.body)) for m in pending]
-            if not await _apply_retrying(loop, store, name, items, secret, stop):
+            if not await _apply_retrying(loop, store, name, items, stop):
                 break  # stopping with the batch unapplied: it stays unacknowledged
             await _acknowledge(pending)
             pending = []
@@ -125,13 +121,13 @@ async def run_amqp(store: Store, url: str, queue_name: str, stop: asyncio.Event,
 
 
 async def _apply_retrying(loop, store: Store, name: str, items: list[tuple[str, dict]],
-                          secret: bytes | None, stop: asyncio.Event) -> bool:  # fmt: skip
+                          stop: asyncio.Event) -> bool:
     """Apply a batch; while the profile store cannot be reached, wait and try again (the
     messages stay unacknowledged meanwhile). False: asked to stop before it was applied."""
     delay = 1.0
     while True:
         try:
-            await loop.run_in_executor(None, _apply, store, name, items, secret)
+            await loop.run_in_executor(None, _apply, store, name, items)
             return True
         except (OperationalError, InterfaceError) as error:
             logger.warning("the profile store cannot be reached (%s): %d events wait, trying "
@@ -161,10 +157,9 @@ async def _acknowledge(messages: list, timeout: float = 10.0) -> None:
                        type(error).__name__)  # fmt: skip
 
 
-def _apply(store: Store, name: str, items: list[tuple[str, dict]],
-           secret: bytes | None) -> None:  # fmt: skip
+def _apply(store: Store, name: str, items: list[tuple[str, dict]]) -> None:
     with store.begin() as conn:
-        result = apply_events(conn, name, items, secret)
+        result = apply_events(conn, name, items)
     _report(name, len(items), result)
 
 

@@ -17,19 +17,15 @@ let slowTimer = null;
 function load() {
   try {
     const saved = JSON.parse(localStorage.getItem(STORAGE_KEY));
-    if (saved && saved.sessionId && Array.isArray(saved.messages)) return saved;
-  } catch (_) { /* a damaged entry is a fresh start */ }
+    if (saved && saved.sessionId && Array.isArray(saved.messages)
+        && (!saved.customer || saved.customer.metadata)) return saved;
+  } catch (_) { /* a damaged entry (or one of an older page) is a fresh start */ }
   return null;
 }
 
 function save() {
   if (state) localStorage.setItem(STORAGE_KEY, JSON.stringify(state));
   else localStorage.removeItem(STORAGE_KEY);
-}
-
-function newSessionId() {
-  if (window.crypto && crypto.randomUUID) return crypto.randomUUID().replace(/-/g, "");
-  return Array.from({ length: 32 }, () => Math.floor(Math.random() * 16).toString(16)).join("");
 }
 
 async function getJson(url, options) {
@@ -67,24 +63,27 @@ async function signIn(event) {
   const error = $("sign-in-error");
   error.hidden = true;
   const chosen = document.querySelector("input[name=customer]:checked");
-  let customer = null;
+  const customerId = chosen && chosen.value ? chosen.value : null;
+  let session;
   try {
-    if (chosen && chosen.value) {
-      const label = chosen.closest("label");
-      const signed = await getJson("/api/sign-in", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ customer_id: chosen.value }),
-      });
-      customer = { id: signed.customer_id, signature: signed.customer_signature,
-                   name: label.dataset.name, why: label.dataset.why };
-    }
+    // the website starts the chat session and signs who is signed in for it
+    session = await getJson("/api/session", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ customer_id: customerId }),
+    });
   } catch (problem) {
     error.textContent = `Signing in did not work (${problem.message}). Try again.`;
     error.hidden = false;
     return;
   }
-  state = { sessionId: newSessionId(), customer, messages: [] };
+  let customer = null;
+  if (customerId) {
+    const label = chosen.closest("label");
+    customer = { id: customerId, metadata: session.metadata,
+                 name: label.dataset.name, why: label.dataset.why };
+  }
+  state = { sessionId: session.session_id, customer, messages: [] };
   save();
   openChat();
 }
@@ -165,23 +164,42 @@ function addMessage(message) {
   list.scrollTop = list.scrollHeight;
 }
 
-function metadata() {
-  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  const data = zone ? { timezone: zone } : {};
-  if (state.customer) {
-    data.customer_id = state.customer.id;
-    data.customer_signature = state.customer.signature;
+const RENEW_BEFORE_S = 120; // a signature about to expire is renewed before a message
+
+async function signedMetadata() {
+  const customer = state.customer;
+  if (!customer) return {};
+  if (customer.metadata.signature_expires - Date.now() / 1000 < RENEW_BEFORE_S) {
+    try {
+      const renewed = await getJson("/api/session/renew", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ session_id: state.sessionId }),
+      });
+      customer.metadata = renewed.metadata;
+      save();
+    } catch (problem) {
+      setStatus(`Your sign-in could not be renewed (${problem.message}): the assistant sees ` +
+                "an anonymous visitor until you sign in again.", "down");
+      return {};
+    }
   }
-  return data;
+  return customer.metadata;
 }
 
+let sending = Promise.resolve(); // messages go out in the order they were typed
+
 function emit(message) {
-  socket.emit("user_uttered", {
-    message: message.payload || message.text,
-    session_id: state.sessionId,
-    metadata: metadata(),
+  sending = sending.then(async () => {
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    const metadata = { ...(zone ? { timezone: zone } : {}), ...(await signedMetadata()) };
+    socket.emit("user_uttered", {
+      message: message.payload || message.text,
+      session_id: state.sessionId,
+      metadata,
+    });
+    showTyping(true);
   });
-  showTyping(true);
 }
 
 function send(text, payload) {
