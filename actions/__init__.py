@@ -6,6 +6,7 @@ with its line, a missing PERSONALIZATION_HASH_KEY or a wrong setting, an endpoin
 tracker store cannot be searched for a customer's conversations or would keep signatures.
 """
 
+import rasa_sdk_plugins  # noqa: F401 - the action server's guard: no start without it
 from actions.runtime import cannot_start, check_or_exit
 from personalization.settings import Settings, SettingsError
 

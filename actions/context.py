@@ -8,6 +8,7 @@ from typing import Any
 from rasa_sdk import Tracker
 
 from actions.runtime import runtime
+from personalization.conversation.decision import Decision
 from personalization.conversation.facts import Context
 from personalization.conversation.identity import Identity
 
@@ -15,23 +16,43 @@ METADATA_SLOT = "session_started_metadata"
 FALLBACK = "nlu_fallback"
 
 
-def message_metadata(tracker: Tracker) -> dict[str, Any]:
-    """What the channel sent with the message being handled: the latest user message's
-    metadata; while a session starts (before Rasa logs that message), the metadata Rasa has
-    just put in the `session_started_metadata` slot. Identity comes from here only: never
-    from an earlier message, a stored slot or the sender id."""
+def message_event(tracker: Tracker) -> dict[str, Any]:
+    """The event that carries the message being handled: the latest user message; while a
+    session starts (before Rasa logs that message), the `session_started_metadata` slot
+    event Rasa has just added for it. Identity comes from here only: never from an earlier
+    message, a stored slot or the sender id."""
     events = tracker.events
     if events and events[-1].get("event") == "slot" and events[-1].get("name") == METADATA_SLOT:
-        metadata = events[-1].get("value")
-    else:
-        metadata = next((e for e in reversed(events) if e.get("event") == "user"),
-                        {}).get("metadata")  # fmt: skip
+        return events[-1]
+    return next((e for e in reversed(events) if e.get("event") == "user"), {})
+
+
+def message_metadata(tracker: Tracker) -> dict[str, Any]:
+    """What the channel sent with the message being handled."""
+    event = message_event(tracker)
+    metadata = event.get("value") if event.get("event") == "slot" else event.get("metadata")
     return metadata if isinstance(metadata, dict) else {}
+
+
+def message_time(tracker: Tracker) -> float | None:
+    """When Rasa received the message being handled: its signature is checked at that
+    moment, as the tracker store checks it when the conversation is saved."""
+    stamp = message_event(tracker).get("timestamp")
+    return stamp if isinstance(stamp, int | float) else None
 
 
 def identity_of(tracker: Tracker) -> Identity:
     """Who sent the message being handled (its own signature, for this conversation)."""
-    return runtime().personalizer.identify(message_metadata(tracker), tracker.sender_id)
+    return runtime().personalizer.identify(message_metadata(tracker), tracker.sender_id,
+                                           message_time(tracker))  # fmt: skip
+
+
+def decision_for(tracker: Tracker, context: Context | None = None) -> Decision:
+    """The decision for the message being handled: its identity, the profile, the rules."""
+    metadata = message_metadata(tracker)
+    return runtime().personalizer.personalize(
+        metadata, tracker.sender_id, context or conversation_context(tracker, metadata),
+        message_time(tracker))  # fmt: skip
 
 
 def session_events(tracker: Tracker) -> list[dict]:

@@ -15,7 +15,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.context import conversation_context, identity_of, message_metadata, user_intents
+from actions.context import decision_for, identity_of, user_intents
 from actions.runtime import runtime
 from personalization.store.commerce import open_ticket
 
@@ -41,9 +41,7 @@ def _record(tracker: Tracker, route: str, reason: str, channel: str) -> str | No
 
 def handoff_reason(tracker: Tracker) -> str:
     """Why the customer is handed over, and why to this route (from the decision)."""
-    metadata = message_metadata(tracker)
-    decision = runtime().personalizer.personalize(metadata, tracker.sender_id,
-                                                  conversation_context(tracker, metadata))
+    decision = decision_for(tracker)
     parts = []
     if tracker.get_slot("handoff"):
         trigger = decision.because("handoff")

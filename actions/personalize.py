@@ -10,6 +10,7 @@ changes are sent.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -19,22 +20,23 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.context import (
     METADATA_SLOT,
     conversation_context,
+    decision_for,
     message_metadata,
     user_intents,
 )
-from actions.privacy import QUESTION_SLOT, answer_of
+from actions.privacy import ERASURE_SLOT, QUESTION_SLOT, answer_of
 from actions.runtime import read, runtime
 from personalization.conversation.decision import SLOTS
 from personalization.conversation.facts import Context
-from personalization.conversation.identity import SIGNED_KEYS
+from personalization.conversation.identity import ANONYMOUS, SIGNED_KEYS
 from personalization.privacy.consent import DEFERRED, NEEDED
 
+log = logging.getLogger(__name__)
 EXPLANATION_SLOT = "explanation"  # set only when the runtime explains (the "why" panel)
-NOT_CARRIED = {METADATA_SLOT, "requested_slot", QUESTION_SLOT, EXPLANATION_SLOT, *SLOTS}
+NOT_CARRIED = {METADATA_SLOT, "requested_slot", QUESTION_SLOT, ERASURE_SLOT, EXPLANATION_SLOT,
+               *SLOTS}  # fmt: skip
 
 
-def _decide(tracker: Tracker, metadata: dict[str, Any], context: Context):
-    return runtime().personalizer.personalize(metadata, tracker.sender_id, context)
 
 
 class ActionSessionStart(Action):
@@ -45,7 +47,7 @@ class ActionSessionStart(Action):
                   domain: dict[str, Any]) -> list[EventType]:  # fmt: skip
         metadata = message_metadata(tracker)
         zone = metadata.get("timezone")
-        decision = await read(_decide, tracker, metadata, Context(
+        decision = await read(decision_for, tracker, Context(
             channel=tracker.get_latest_input_channel(),
             timezone=zone if isinstance(zone, str) else None))  # fmt: skip
         # SessionStarted resets every slot to its initial value: only the others are set
@@ -80,9 +82,11 @@ class ActionPersonalize(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:  # fmt: skip
-        metadata = message_metadata(tracker)
-        decision = await read(_decide, tracker, metadata,
-                              conversation_context(tracker, metadata))  # fmt: skip
+        try:
+            decision = await read(decision_for, tracker)
+        except Exception:  # noqa: BLE001 - a bug must not leave a customer's slots in place
+            log.exception("action_personalize failed: this message gets a visitor's answers")
+            decision = runtime().personalizer.decide(ANONYMOUS, conversation_context(tracker))
         values = {name: decision.slots.get(name) for name in SLOTS}
         if values["consent"] == NEEDED and tracker.get_slot("consent") == DEFERRED:
             values["consent"] = DEFERRED  # "ask me later" holds for this conversation

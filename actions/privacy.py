@@ -14,9 +14,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.context import conversation_context, identity_of, message_metadata
+from actions.context import decision_for, identity_of
 from actions.runtime import runtime
 from personalization.conversation.decision import SLOTS
+from personalization.conversation.identity import RECORD_KEY, verified_customer
 from personalization.privacy.consent import DECLINED, DEFERRED, GRANTED, record_answer
 from personalization.privacy.requests import mask_email
 from personalization.store import audit
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 QUESTION_SLOT = "consent_question"  # the consent question is open (asked, not answered)
 ERASURE_SLOT = "erasure_question"  # "shall I erase your data?" is open
+ERASURE_REQUEST = "request_data_deletion"
 ANSWERS = {"give_consent": GRANTED, "withdraw_consent": DECLINED, "consent_later": DEFERRED}
 TO_THE_QUESTION = {"affirm": GRANTED, "deny": DECLINED}
 FAILED = "utter_privacy_request_failed"  # a store was down: nothing changed, ask again
@@ -44,16 +46,14 @@ def _record(tracker: Tracker, answer: str):
     """Record the verified customer's answer; then decide again with it (None: a visitor, or
     an erased customer)."""
     rt = runtime()
-    metadata = message_metadata(tracker)
-    identity = rt.personalizer.identify(metadata, tracker.sender_id)
+    identity = identity_of(tracker)
     if not identity.verified or rt.store is None:
         return None
     if not record_answer(rt.store, rt.hasher, identity.customer_id, answer,
                          tracker.get_latest_input_channel() or "chat",
                          rt.personalizer.rules.settings.privacy_notice_version):  # fmt: skip
         return None  # an erased customer: nothing is recorded about them again
-    return rt.personalizer.personalize(metadata, tracker.sender_id,
-                                       conversation_context(tracker, metadata))  # fmt: skip
+    return decision_for(tracker)
 
 
 class ActionSetConsent(Action):
@@ -140,6 +140,20 @@ class ActionAskDataDeletion(Action):
         return [SlotSet(ERASURE_SLOT, True)]
 
 
+def _asked_by(tracker: Tracker) -> str | None:
+    """The customer the latest erasure request of the conversation came from: as stored,
+    its verification record; not saved yet, its signature at the time it came."""
+    users = [e for e in tracker.events if e.get("event") == "user"]
+    for event in reversed(users[:-1]):  # before the answer
+        if ((event.get("parse_data") or {}).get("intent") or {}).get("name") == ERASURE_REQUEST:
+            metadata = event.get("metadata") if isinstance(event.get("metadata"), dict) else {}
+            if RECORD_KEY in metadata:
+                return verified_customer(metadata)
+            return runtime().personalizer.identify(metadata, tracker.sender_id,
+                                                   event.get("timestamp")).customer_id
+    return None
+
+
 def _erase(tracker: Tracker):
     """Erase the verified customer everywhere; then decide again (they are now unknown)."""
     rt = runtime()
@@ -147,9 +161,7 @@ def _erase(tracker: Tracker):
     if customer_id is None or rt.requests is None:
         return None
     rt.requests.erase(customer_id, _actor(tracker), current_sender=tracker.sender_id)
-    metadata = message_metadata(tracker)
-    return rt.personalizer.personalize(metadata, tracker.sender_id,
-                                       conversation_context(tracker, metadata))  # fmt: skip
+    return decision_for(tracker)
 
 
 class ActionAnswerDataDeletion(Action):
@@ -160,9 +172,11 @@ class ActionAnswerDataDeletion(Action):
                   domain: dict[str, Any]) -> list[EventType]:  # fmt: skip
         closed = [SlotSet(ERASURE_SLOT, False)]
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
-        if intent != "affirm" or not tracker.get_slot(ERASURE_SLOT):
+        customer_id = _verified(tracker)
+        if intent != "affirm" or not tracker.get_slot(ERASURE_SLOT) \
+                or customer_id is not None and customer_id != _asked_by(tracker):  # fmt: skip
             dispatcher.utter_message(response="utter_data_deletion_cancelled")
-            return closed
+            return closed  # (a yes from someone other than who asked erases nothing)
         try:
             decision = await asyncio.to_thread(_erase, tracker)
         except Exception as error:  # noqa: BLE001 - the customer hears it failed; nothing half-done

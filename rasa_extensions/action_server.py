@@ -8,16 +8,20 @@ action call carries the whole conversation and acts for the customer in it. So:
   Bearer <token>` (compared in constant time), else 401. The Rasa server sends it from its
   endpoints file: `action_endpoint: {url: ..., headers: {Authorization: "Bearer
   ${ACTION_SERVER_TOKEN}"}}` (config/scaled/endpoints.yml);
-- listening beyond this machine without a token is refused at start (exit code 78).
+- listening beyond this machine without a token is refused at start (exit code 78);
+- a failed action call is answered with a plain 500, not rasa_sdk's echo of the request
+  (the whole conversation).
 
 rasa_sdk loads this through its plugin hook (the `rasa_sdk_plugins` package next to it), so
-`rasa run actions`, `python -m rasa_sdk` and `make actions` all get it.
+`rasa run actions`, `python -m rasa_sdk` and `make actions` all get it; rasa_sdk would start
+without a plugin it cannot import, so `actions` imports it too and fails to load without it.
 """
 
 from __future__ import annotations
 
 import hmac
 import ipaddress
+import logging
 import os
 import sys
 
@@ -25,6 +29,7 @@ from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
 
+log = logging.getLogger(__name__)
 HOST, TOKEN = "SANIC_HOST", "ACTION_SERVER_TOKEN"
 DEFAULT_HOST = "127.0.0.1"
 OPEN_PATHS = ("/health",)  # what a load balancer's health check may call without the token
@@ -46,6 +51,14 @@ def _refuse(message: str) -> None:
 
 
 def guard(app: Sanic) -> None:
+    @app.exception(Exception)
+    async def failed(request: Request, exception: Exception) -> HTTPResponse:
+        # rasa_sdk's own handler answers with the request body: the whole conversation, a
+        # signature and the customer's slots, which the Rasa server then logs
+        log.error("An action call failed (%s)", type(exception).__name__, exc_info=exception)
+        return json({"error": f"the action failed ({type(exception).__name__}); the action "
+                              "server's log has the details"}, status=500)
+
     host = os.environ.setdefault(HOST, DEFAULT_HOST)
     token = os.environ.get(TOKEN, "").strip()
     if token and len(token) < MIN_TOKEN_LENGTH:

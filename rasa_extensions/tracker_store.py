@@ -51,14 +51,20 @@ class VerifiedSQLTrackerStore(SQLTrackerStore):
         await super().save(tracker)
 
     def _record_identity(self, event: Event, sender_id: str) -> None:
-        if isinstance(event, UserUttered) and event.metadata:
-            event.metadata = self._stored(event.metadata, sender_id)
-            if isinstance(event.parse_data.get("metadata"), dict):  # (NLU copies it there)
-                event.parse_data["metadata"] = event.metadata
+        if isinstance(event, UserUttered):
+            if event.metadata:
+                event.metadata = self._stored(event.metadata, sender_id, event.timestamp)
+            if "metadata" in event.parse_data:  # (NLU copies it there; the HTTP API takes it)
+                event.parse_data["metadata"] = self._stored(event.parse_data["metadata"],
+                                                            sender_id, event.timestamp)
         elif isinstance(event, SlotSet) and event.key == SESSION_START_METADATA_SLOT \
-                and isinstance(event.value, dict):  # fmt: skip
-            event.value = self._stored(event.value, sender_id)
+                and event.value is not None:  # fmt: skip
+            event.value = self._stored(event.value, sender_id, event.timestamp)
 
-    def _stored(self, metadata: dict, sender_id: str) -> dict:
-        identity = identify(metadata, sender_id, self.secret, self.lifetime)
+    def _stored(self, metadata: Any, sender_id: str, at: float) -> dict:
+        """Checked at the message's own time, as the action server checks it: both agree
+        however long the turn took. Metadata that is not an object is dropped."""
+        if not isinstance(metadata, dict):
+            return {}
+        identity = identify(metadata, sender_id, self.secret, self.lifetime, now=at)
         return stored_metadata(metadata, identity)

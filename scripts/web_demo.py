@@ -14,6 +14,7 @@ in the "why" panel.
 - POST /api/session          {"customer_id": id or null} -> {"session_id", "metadata"}
 - POST /api/session/renew    {"session_id"} -> a new signature for the same customer and
                              session (only for a session this browser started)
+- POST /api/session/end      {"session_id"}: signed out, the session is never signed again
 - GET  /api/why/<session>    the latest decision's explanation (only with
                              PERSONALIZATION_EXPLAIN=1, only for this browser's session; read
                              from Rasa's tracker API)
@@ -54,6 +55,7 @@ SOCKET_IO = WEB / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.
 REPORT_MAX_AGE = 60.0  # seconds
 COOKIE = "brightcart_sessions"  # which chat sessions this browser started (MACs, no ids)
 MAX_SESSIONS = 8  # remembered per browser
+MAX_SIGNED_IN = 10_000  # signed-in sessions this server renews signatures for
 # What the "why" panel shows besides the explanation (domain.yml's slots).
 WHY_SLOTS = ("known_customer", "consent", "personalized", "segment", "persona", "account_tier",
              "vip", "churn_band", "tone", "route", "offer", "handoff")  # fmt: skip
@@ -109,7 +111,7 @@ def create_app(demo: Demo, name: str = "web_demo") -> Sanic:
         return json({"customers": customers})
 
     cookie_key = secrets.token_bytes(32)  # this run's: a restart forgets every browser
-    signed_in: dict[str, str] = {}  # session -> the demo customer it was started for
+    signed_in: dict[str, str] = {}  # session -> its demo customer (oldest first)
 
     def proof(session: str) -> str:
         return hmac.new(cookie_key, session.encode(), hashlib.sha256).hexdigest()[:32]
@@ -117,6 +119,13 @@ def create_app(demo: Demo, name: str = "web_demo") -> Sanic:
     def started_here(request: Request, session: str) -> bool:
         given = (request.cookies.get(COOKIE) or "").split(".")
         return any(hmac.compare_digest(p, proof(session)) for p in given if p)
+
+    def with_sessions(answer: HTTPResponse, proofs: list[str]) -> HTTPResponse:
+        answer.cookies[COOKIE] = ".".join(proofs)
+        answer.cookies[COOKIE]["httponly"] = True
+        answer.cookies[COOKIE]["samesite"] = "Strict"
+        answer.cookies[COOKIE]["path"] = "/"
+        return answer
 
     def session_answer(session: str, customer_id: str | None) -> dict:
         metadata = {} if customer_id is None else signed_metadata(
@@ -142,13 +151,11 @@ def create_app(demo: Demo, name: str = "web_demo") -> Sanic:
         session = secrets.token_hex(16)
         if customer_id is not None:
             signed_in[session] = customer_id
+            while len(signed_in) > MAX_SIGNED_IN:  # a demo: the oldest sign-ins are forgotten
+                del signed_in[next(iter(signed_in))]
         answer = json(session_answer(session, customer_id))
         kept = [p for p in (request.cookies.get(COOKIE) or "").split(".") if p]
-        answer.cookies[COOKIE] = ".".join([*kept[-(MAX_SESSIONS - 1):], proof(session)])
-        answer.cookies[COOKIE]["httponly"] = True
-        answer.cookies[COOKIE]["samesite"] = "Strict"
-        answer.cookies[COOKIE]["path"] = "/"
-        return answer
+        return with_sessions(answer, [*kept[-(MAX_SESSIONS - 1):], proof(session)])
 
     @app.post("/api/session/renew")
     async def renew(request: Request) -> HTTPResponse:
@@ -158,6 +165,15 @@ def create_app(demo: Demo, name: str = "web_demo") -> Sanic:
             return _error(403, "session_id", "not a signed-in chat session this browser "
                           "started (since this server started): sign in again")  # fmt: skip
         return json(session_answer(session, signed_in[session]))
+
+    @app.post("/api/session/end")
+    async def end_session(request: Request) -> HTTPResponse:
+        session = (body_of(request) or {}).get("session_id")
+        if isinstance(session, str) and started_here(request, session):
+            signed_in.pop(session, None)  # signed out: never signed again
+        kept = [p for p in (request.cookies.get(COOKIE) or "").split(".")
+                if p and not (isinstance(session, str) and p == proof(session))]  # fmt: skip
+        return with_sessions(json({"ended": True}), kept)
 
     @app.get("/api/why/<session>")
     async def why(request: Request, session: str) -> HTTPResponse:

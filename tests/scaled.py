@@ -74,7 +74,7 @@ class Scaled:
     def __init__(self, work: Path, profiles_url: str, tracker_url: str, queue: str,
                  env: dict[str, str]) -> None:  # fmt: skip
         self.work, self.queue, self.env = work, queue, env
-        self.profiles_url = profiles_url
+        self.profiles_url, self.tracker_url = profiles_url, tracker_url
         self.store = Store.from_url(profiles_url)
         self.tracker = create_engine(tracker_url)
         self.urls: list[str] = []
@@ -156,6 +156,32 @@ class Scaled:
     def all_services(self) -> list[Service]:
         return [s for s in (self.updater, *self.actions, *self.rasas) if s is not None]
 
+    def tear_down(self) -> None:
+        """Stop every server, and delete the queue and both databases."""
+        stop(self.all_services())
+        self.store.dispose()
+        self.tracker.dispose()
+        delete_queue(self.queue)
+        drop_postgres_database(self.profiles_url)
+        drop_postgres_database(self.tracker_url)
+
+
+def deployment_env(work: Path, profiles_url: str, tracker_url: str, queue: str,
+                   models: Path | None = None) -> dict[str, str]:
+    """The environment config/scaled/endpoints.yml and the project's settings need, for a
+    deployment on these databases and queue (its own Redis key prefix)."""
+    tracker = make_url(tracker_url)
+    return {"RASA_DB_HOST": tracker.host, "RASA_DB_NAME": tracker.database,
+            "RASA_DB_USER": tracker.username or "", "RASA_DB_PASSWORD": tracker.password or "",
+            "REDIS_HOST": "127.0.0.1", "REDIS_LOCK_DB": "1",
+            "REDIS_KEY_PREFIX": f"scaledtest{uuid.uuid4().hex[:8]}",
+            "RABBITMQ_HOST": "127.0.0.1", "RABBITMQ_USER": "guest", "RABBITMQ_PASSWORD": "guest",
+            "RABBITMQ_QUEUE": queue, "PERSONALIZATION_DB_URL": profiles_url,
+            "PERSONALIZATION_HASH_KEY": HASH_KEY,
+            "PERSONALIZATION_IDENTITY_SECRET": shop.SECRET.decode(),
+            "PERSONALIZATION_ENDPOINTS": str(SCALED), "ACTION_SERVER_TOKEN": ACTION_TOKEN,
+            "PERSONALIZATION_MODELS": str(models or work / "no-models")}  # fmt: skip
+
 
 @contextmanager
 def deployment(work: Path, servers: int = 2, models: Path | None = None):
@@ -164,17 +190,9 @@ def deployment(work: Path, servers: int = 2, models: Path | None = None):
     require("RabbitMQ", 5672)
     profiles_url, tracker_url = create_postgres_database(), create_postgres_database()
     rules = shop_for_servers(work, profiles_url)
-    queue, tracker = f"scaled_test_{uuid.uuid4().hex[:8]}", make_url(tracker_url)
-    env = {"RASA_DB_HOST": tracker.host, "RASA_DB_NAME": tracker.database,
-           "RASA_DB_USER": tracker.username or "", "RASA_DB_PASSWORD": tracker.password or "",
-           "REDIS_HOST": "127.0.0.1", "REDIS_LOCK_DB": "1",
-           "REDIS_KEY_PREFIX": f"scaledtest{uuid.uuid4().hex[:8]}",
-           "RABBITMQ_HOST": "127.0.0.1", "RABBITMQ_USER": "guest", "RABBITMQ_PASSWORD": "guest",
-           "RABBITMQ_QUEUE": queue, "PERSONALIZATION_DB_URL": profiles_url,
-           "PERSONALIZATION_RULES": str(rules), "PERSONALIZATION_HASH_KEY": HASH_KEY,
-           "PERSONALIZATION_IDENTITY_SECRET": shop.SECRET.decode(),
-           "PERSONALIZATION_ENDPOINTS": str(SCALED), "ACTION_SERVER_TOKEN": ACTION_TOKEN,
-           "PERSONALIZATION_MODELS": str(models or work / "no-models")}  # fmt: skip
+    queue = f"scaled_test_{uuid.uuid4().hex[:8]}"
+    env = {**deployment_env(work, profiles_url, tracker_url, queue, models),
+           "PERSONALIZATION_RULES": str(rules)}
     scaled = Scaled(work, profiles_url, tracker_url, queue, env)
     try:
         scaled.start_updater()
@@ -193,12 +211,7 @@ def deployment(work: Path, servers: int = 2, models: Path | None = None):
             wait_until_up(rasa, f"{url}/webhooks/rest/", timeout=300)
         yield scaled
     finally:
-        stop(scaled.all_services())
-        scaled.store.dispose()
-        scaled.tracker.dispose()
-        delete_queue(queue)
-        drop_postgres_database(profiles_url)
-        drop_postgres_database(tracker_url)
+        scaled.tear_down()
 
 
 @contextmanager
@@ -208,24 +221,13 @@ def updater_deployment(work: Path, sweep_every: float = 30.0):
     require("RabbitMQ", 5672)
     profiles_url, tracker_url = create_postgres_database(), create_postgres_database()
     migrate.upgrade(profiles_url)
-    queue, tracker = f"scaled_test_{uuid.uuid4().hex[:8]}", make_url(tracker_url)
-    env = {"RASA_DB_HOST": tracker.host, "RASA_DB_NAME": tracker.database,
-           "RASA_DB_USER": tracker.username or "", "RASA_DB_PASSWORD": tracker.password or "",
-           "REDIS_HOST": "127.0.0.1", "REDIS_LOCK_DB": "1", "REDIS_KEY_PREFIX": "unused",
-           "RABBITMQ_HOST": "127.0.0.1", "RABBITMQ_USER": "guest", "RABBITMQ_PASSWORD": "guest",
-           "RABBITMQ_QUEUE": queue, "PERSONALIZATION_DB_URL": profiles_url,
-           "PERSONALIZATION_HASH_KEY": HASH_KEY, "PERSONALIZATION_ENDPOINTS": str(SCALED),
-           "ACTION_SERVER_URL": "http://localhost:1/webhook", "ACTION_SERVER_TOKEN": "unused",
-           "PERSONALIZATION_MODELS": str(work / "no-models")}  # fmt: skip
+    queue = f"scaled_test_{uuid.uuid4().hex[:8]}"
+    env = {**deployment_env(work, profiles_url, tracker_url, queue),
+           "ACTION_SERVER_URL": "http://localhost:1/webhook"}  # (no Rasa server calls it)
     scaled = Scaled(work, profiles_url, tracker_url, queue, env)
     scaled.sweep_every = sweep_every
     try:
         scaled.start_updater(wait=True)
         yield scaled
     finally:
-        stop(scaled.all_services())
-        scaled.store.dispose()
-        scaled.tracker.dispose()
-        delete_queue(queue)
-        drop_postgres_database(profiles_url)
-        drop_postgres_database(tracker_url)
+        scaled.tear_down()

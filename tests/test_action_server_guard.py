@@ -86,3 +86,19 @@ def test_it_refuses_to_start_open_to_a_network(tmp_path, env, extra, problem):
         stop([service])
     assert problem in service.log_tail()
     assert not listening_addresses(port)
+
+
+def test_a_failed_call_is_not_answered_with_the_conversation(tmp_path, env):
+    """rasa_sdk answers an action that raised with the request: the conversation, its
+    signature and the customer's slots, which the Rasa server then logs."""
+    service, port = started(tmp_path, env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(service, f"{url}/health")
+        call = {"next_action": "action_personalize", "version": "3.6.2", "domain": {},
+                "tracker": {"events": [{"event": "user", "text": "marker-Margaret-Smith"}]}}
+        answer = requests.post(f"{url}/webhook", json=call, timeout=10)
+    finally:
+        stop([service])
+    assert answer.status_code == 500
+    assert "marker-Margaret-Smith" not in answer.text and "the action failed" in answer.text

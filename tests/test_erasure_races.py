@@ -194,15 +194,8 @@ def test_an_erasure_during_an_event_write_erases_what_it_wrote(store):
     pause = Pause(store, "INSERT INTO events (message_id, customer_id, type, properties, "
                   "context, timestamp, received_at) VALUES ('before-kept', :c, 'track', '{}', "
                   "'{}', now(), now())", c=KEPT)  # fmt: skip
-    writer = Worker("ingest", lambda: Ingestor(store, HASHER).ingest(events("before")))
-    writer.start()
-    assert waiting_on_locks(store.engine, 1), "the writer did not reach the paused row"
-    eraser = Worker("erasure", lambda: PrivacyErasure(store)())
-    eraser.start()
-    waiting_on_locks(store.engine, 2, timeout=1.5)  # the fix: the erasure waits for the writer
-    pause.end()
-    result = writer.outcome()
-    eraser.outcome()
+    result = erased_while_paused(store, pause, "ingest",
+                                 lambda: Ingestor(store, HASHER).ingest(events("before")))
 
     assert_erased_and_neighbour_kept(store)
     assert result.stored == 2  # both were written before the erasure, which then erased one
@@ -216,6 +209,22 @@ class PrivacyErasure:
     def __call__(self) -> dict:
         with self.store.begin() as conn:
             return erase_customer(conn, ERASED, HASHER(ERASED))
+
+
+def erased_while_paused(store: Store, pause: Pause, name: str, write: Callable[[], object]):
+    """`write` runs until it waits at the row `pause` holds, with the erased customer's rows
+    written but not committed; then an erasure starts (the fix: it waits for the writer),
+    the pause ends and both finish. Returns what `write` returned."""
+    writer = Worker(name, write)
+    writer.start()
+    assert waiting_on_locks(store.engine, 1), f"the {name} did not reach the paused row"
+    eraser = Worker("erasure", PrivacyErasure(store))
+    eraser.start()
+    waiting_on_locks(store.engine, 2, timeout=1.5)
+    pause.end()
+    result = writer.outcome()
+    eraser.outcome()
+    return result
 
 
 # --- CRM imports -----------------------------------------------------------------------------
@@ -258,15 +267,7 @@ def test_an_erasure_during_an_import_erases_what_it_wrote(store, tmp_path):
     path = crm_file(tmp_path)
     # the import waits at the kept customer's row, the erased one's consent written
     pause = Pause(store, "SELECT * FROM customers WHERE customer_id = :c FOR UPDATE", c=KEPT)
-    writer = Worker("import", imported(store, path))
-    writer.start()
-    assert waiting_on_locks(store.engine, 1), "the import did not reach the paused row"
-    eraser = Worker("erasure", PrivacyErasure(store))
-    eraser.start()
-    waiting_on_locks(store.engine, 2, timeout=1.5)
-    pause.end()
-    writer.outcome()
-    eraser.outcome()
+    erased_while_paused(store, pause, "import", imported(store, path))
 
     assert_erased_and_neighbour_kept(store)
     assert store.profile(KEPT).name == "Kim K. Kept"
@@ -308,15 +309,7 @@ def test_an_erasure_during_an_updater_write_erases_what_it_wrote(store):
     # history row written
     pause = Pause(store, "SELECT * FROM interaction_history WHERE customer_id = :c FOR UPDATE",
                   c=KEPT)  # fmt: skip
-    writer = Worker("updater", updater_write(store))
-    writer.start()
-    assert waiting_on_locks(store.engine, 1), "the updater did not reach the paused row"
-    eraser = Worker("erasure", PrivacyErasure(store))
-    eraser.start()
-    waiting_on_locks(store.engine, 2, timeout=1.5)
-    pause.end()
-    writer.outcome()
-    eraser.outcome()
+    erased_while_paused(store, pause, "updater", updater_write(store))
 
     assert_erased_and_neighbour_kept(store)
     assert count(store, t.conversation_links, customer_id=KEPT) == 1

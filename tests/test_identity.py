@@ -237,3 +237,34 @@ def test_a_tracker_store_that_would_keep_signatures_is_refused(tmp_path, monkeyp
     for name in ("RASA_DB_HOST", "RASA_DB_NAME", "RASA_DB_USER", "RASA_DB_PASSWORD"):
         monkeypatch.setenv(name, "x")
     check_keeps_no_signatures(ROOT / "config" / "scaled" / "endpoints.yml")
+
+
+def test_the_tracker_store_checks_each_message_when_it_came_and_drops_odd_metadata(tmp_path):
+    """The action server checks a signature when the message comes; the save at the end of
+    the turn must agree even if the signature expired meanwhile. Metadata that is not an
+    object (the REST channel passes anything) is dropped, and the turn is saved."""
+    import asyncio
+
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from sqlalchemy import create_engine, text
+
+    from rasa_extensions.tracker_store import VerifiedSQLTrackerStore
+
+    store = VerifiedSQLTrackerStore(dialect="sqlite", db=str(tmp_path / "conversations.db"),
+                                    identity_secret=shop.SECRET)  # fmt: skip
+    came = time.time() - 3600  # an hour ago, signed for a minute
+    signed = shop.metadata("C-1", "web-1", lifetime=60, now=came)
+    intent = {"name": "greet", "confidence": 0.9}
+    tracker = DialogueStateTracker.from_events("web-1", [
+        UserUttered("hi", intent, metadata=signed, timestamp=came + 30),
+        UserUttered("odd", intent, metadata=["not", "an", "object"]),  # type: ignore[arg-type]
+        UserUttered("odd too", intent, metadata="C-1")])  # type: ignore[arg-type]  # fmt: skip
+    asyncio.run(store.save(tracker))
+    engine = create_engine(f"sqlite:///{tmp_path / 'conversations.db'}")
+    with engine.connect() as conn:
+        rows = [json.loads(d) for d in conn.execute(text("SELECT data FROM events ORDER BY id"))
+                .scalars()]  # fmt: skip
+    engine.dispose()
+    assert rows[0]["metadata"]["identity"] == {"verified": True, "customer_id": "C-1"}
+    assert [r.get("metadata") or {} for r in rows[1:]] == [{}, {}]

@@ -149,6 +149,30 @@ def test_an_unreachable_store_never_makes_an_action_fail(domain, rules):
         use(None)
 
 
+class BrokenStore:
+    """A profile store that fails in a way nobody foresaw (not a database error)."""
+
+    def profile(self, *_):
+        raise RuntimeError("unforeseen")
+
+
+def test_a_failing_decision_leaves_a_visitors_slots_not_the_customers(domain, rules, caplog):
+    """If action_personalize failed, Rasa would go on with the slots of the message before:
+    a customer's name and route for a message nobody signed."""
+    use(Runtime(Personalizer(BrokenStore(), rules, shop.SECRET), None, None))
+    try:
+        client = create_app("actions").test_client
+        state = tracker(domain, shop.VIP, SlotSet("first_name", "Margaret"),
+                        SlotSet("personalized", True), SlotSet("known_customer", True),
+                        SlotSet("route", "vip_agent"), said("hello", "greet"))  # fmt: skip
+        slots, _ = run_slots(client, domain, "action_personalize", state)
+    finally:
+        use(None)
+    assert (slots["first_name"], slots["personalized"], slots["known_customer"]) == (
+        None, False, False)
+    assert slots["route"] == "standard" and "visitor's answers" in caplog.text
+
+
 def test_the_action_server_refuses_to_start_with_a_broken_rules_file(tmp_path):
     bad = tmp_path / "rules.yml"
     bad.write_text("version: 1\nrules:\n  - name: a\n    when: {churn_rsk: 1}\n"

@@ -139,7 +139,8 @@ def test_erasure_in_the_chat_needs_a_yes_and_then_erases(client, domain, store):
     assert names(responses) == ["utter_data_deletion_cancelled"]
     assert store.profile(shop.REGULAR) is not None and audited(store, shop.REGULAR) == []
 
-    yes = tracker(domain, shop.REGULAR, SlotSet("erasure_question", True), said("yes", "affirm"),
+    yes = tracker(domain, shop.REGULAR, said("erase my data", "request_data_deletion"),
+                  SlotSet("erasure_question", True), said("yes", "affirm"),
                   sender="web-erase")  # fmt: skip
     slots, responses = run(client, domain, "action_answer_data_deletion", yes)
     assert names(responses) == ["utter_data_erased"]
@@ -164,8 +165,21 @@ def test_a_visitor_cannot_erase_anyone(client, domain, store):
     assert store.profile(shop.VIP) is not None
 
 
+def test_a_yes_from_another_customer_than_who_asked_erases_nothing(client, domain, store):
+    """A customer asks, then someone else signed in on the same chat session answers yes."""
+    asked = said("erase my data", "request_data_deletion")
+    asked.metadata = shop.metadata(shop.REGULAR, "web-1")
+    state = tracker(domain, shop.NEW, asked, SlotSet("erasure_question", True),
+                    said("yes", "affirm"))  # the yes is signed for NEW
+    _, responses = run(client, domain, "action_answer_data_deletion", state)
+    assert names(responses) == ["utter_data_deletion_cancelled"]
+    assert store.profile(shop.NEW) is not None and store.profile(shop.REGULAR) is not None
+    assert audited(store, shop.NEW) == [] and audited(store, shop.REGULAR) == []
+
+
 def test_after_erasure_nothing_is_recorded_about_the_customer_again(client, domain, store):
-    yes = tracker(domain, shop.NEW, SlotSet("erasure_question", True), said("yes", "affirm"))
+    yes = tracker(domain, shop.NEW, said("erase my data", "request_data_deletion"),
+                  SlotSet("erasure_question", True), said("yes", "affirm"))  # fmt: skip
     run(client, domain, "action_answer_data_deletion", yes)
     again = tracker(domain, shop.NEW, said("you can use my data", "give_consent"))
     _, responses = run(client, domain, "action_set_consent", again)
@@ -187,12 +201,14 @@ def test_an_unreachable_store_never_makes_a_privacy_action_fail(domain, rules):
                 PrivacyRequests(down, HASHER)))
     try:
         client = create_app("actions").test_client
-        for name, slot, message in [
-                ("action_set_consent", "consent_question", said("yes", "affirm")),
-                ("action_request_data_export", None, said("my data", "request_data_export")),
-                ("action_answer_data_deletion", "erasure_question", said("yes", "affirm"))]:
+        for name, slot, messages in [
+                ("action_set_consent", "consent_question", [said("yes", "affirm")]),
+                ("action_request_data_export", None, [said("my data", "request_data_export")]),
+                ("action_answer_data_deletion", "erasure_question",
+                 [said("erase my data", "request_data_deletion"), said("yes", "affirm")])]:
             opened = [SlotSet(slot, True)] if slot else []
-            _, responses = run(client, domain, name, tracker(domain, shop.VIP, *opened, message))
+            state = tracker(domain, shop.VIP, *messages[:-1], *opened, messages[-1])
+            _, responses = run(client, domain, name, state)
             assert names(responses) == ["utter_privacy_request_failed"], name
     finally:
         use(None)

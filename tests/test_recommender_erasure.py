@@ -227,6 +227,17 @@ def test_the_erased_list_keeps_every_entry_of_concurrent_writers(tmp_path):
         listed.add("C00001")  # never an id
 
 
+def test_an_erasure_after_a_write_cut_short_is_still_listed(tmp_path):
+    """A crash in the middle of a line leaves it torn: the next hash starts its own line."""
+    listed = ErasedList(tmp_path)
+    first, second = HASHER("C00001"), HASHER("C00002")
+    listed.add(first)
+    with open(tmp_path / "erased.txt", "a") as out:
+        out.write(HASHER("C00003")[:20])  # the crash
+    listed.add(second)
+    assert listed.read() == [first, second]
+
+
 def test_an_export_after_erasure_shows_nothing_in_the_recommender(shop):
     store, models, _ = shop
     victim = customers_in_model(models, 1)[0]

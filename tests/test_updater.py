@@ -35,6 +35,7 @@ def conversation(sender: str, customer: str | None = None) -> list[dict]:
              "value": verified(customer)} if customer else None  # fmt: skip
     return [
         *([start] if start else []),
+        {"event": "action", "name": "action_session_start", "sender_id": sender},
         {"event": "session_started", "sender_id": sender, "timestamp": T},
         user(sender, "track_order", T + 1, customer),
         {"event": "action", "name": "utter_ask_order_id", "sender_id": sender},
@@ -76,8 +77,8 @@ def test_each_event_counts_once_and_only_with_consent(store):
         first = apply_events(conn, "test", items)
     with store.begin() as conn:
         again = apply_events(conn, "test", items + items)
-    assert (first.applied, first.without_consent) == (6, 8)
-    assert (again.applied, again.duplicates) == (0, 32)
+    assert (first.applied, first.without_consent) == (6, 9)
+    assert (again.applied, again.duplicates) == (0, 36)
     check_history(store.profile("alice"))
     assert store.profile("bob").conversations == 0
 
@@ -91,7 +92,8 @@ NOT_VERIFIED = {"identity": {"verified": False, "reason": "signature expired"}}
 
 
 def web_conversation(session: str, metadata: dict | None) -> list[dict]:
-    """A conversation in `session` whose messages carry `metadata` as stored."""
+    """A conversation in `session` whose messages carry `metadata` as stored (the first one
+    also in the session start's slot)."""
     events = conversation(session)
     for event in events:
         if event["event"] == "user" and metadata is not None:
@@ -127,14 +129,18 @@ def test_a_visitors_message_in_a_customers_conversation_counts_for_nobody(store)
     customers_with_consent(store, "alice")
     events = [{"event": "slot", "sender_id": "web-1", "name": "session_started_metadata",
                "value": verified("alice")},
+              {"event": "action", "name": "action_session_start", "sender_id": "web-1"},
               {"event": "session_started", "sender_id": "web-1", "timestamp": T},
               {**user("web-1", "greet", T + 1), "metadata": verified("alice")},
               user("web-1", "get_invoice", T + 2),  # no metadata: a visitor
               {"event": "action", "name": "action_handoff", "sender_id": "web-1"},
               {**user("web-1", "thank_you", T + 3), "metadata": verified("alice")},
               {"event": "action", "name": "action_handoff", "sender_id": "web-1"}]  # fmt: skip
+    events += [{"event": "action", "name": "action_session_start", "sender_id": "web-1"},
+               {"event": "session_started", "sender_id": "web-1", "timestamp": T + 9},
+               user("web-1", "greet", T + 10)]  # a new session nobody signed
     items = [(f"k{i}", e) for i, e in enumerate(events)]
-    for part in (items[:4], items[4:5], items[5:]):
+    for part in (items[:5], items[5:6], items[6:9], items[9:]):
         with store.begin() as conn:
             apply_events(conn, "test", part)
     profile = store.profile("alice")
@@ -180,12 +186,12 @@ def test_rasa_sql_broker_rows_are_applied_once_even_after_a_lost_offset(store, t
     engine = create_engine(broker_url)
     name = source_name(broker_url)
     assert poll_sql_once(store, engine, name, batch=5) == 5
-    assert poll_sql_once(store, engine, name, batch=5) == 3
+    assert poll_sql_once(store, engine, name, batch=5) == 4
     assert poll_sql_once(store, engine, name) == 0
     check_history(store.profile("alice"))
     with store.begin() as conn:  # the updater restarts without its offset: reads all again
         set_offset(conn, name, 0)
-    assert poll_sql_once(store, engine, name) == 8
+    assert poll_sql_once(store, engine, name) == 9
     check_history(store.profile("alice"))
     engine.dispose()
 

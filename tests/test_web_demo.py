@@ -81,6 +81,11 @@ def test_only_the_browser_that_started_a_session_can_renew_it(tmp_path, shop_url
     _, guessed = browser.post("/api/session/renew", json={"session_id": "0" * 32},
                               headers=cookie)  # fmt: skip
     assert guessed.status == 403
+    _, ended = browser.post("/api/session/end", json={"session_id": session}, headers=cookie)
+    assert ended.status == 200 and session not in ended.cookies.get(COOKIE, "")
+    _, after = browser.post("/api/session/renew", json={"session_id": session},
+                            headers=cookie)  # the old cookie, kept by someone: signed out
+    assert after.status == 403
 
 
 def test_why_answers_only_for_a_session_this_browser_started(tmp_path, shop_url):

@@ -35,9 +35,11 @@ class Personalizer:
         self.enabled = enabled  # False: decisions never read the profile (PERSONALIZATION_ENABLED)
         self.lifetime = lifetime  # the longest a signature may be valid for
 
-    def identify(self, metadata: Mapping[str, Any] | None, session_id: str | None) -> Identity:
-        """The identity of one message: its own metadata, signed for this conversation."""
-        return identify(metadata, session_id, self.secret, self.lifetime)
+    def identify(self, metadata: Mapping[str, Any] | None, session_id: str | None,
+                 at: float | None = None) -> Identity:  # fmt: skip
+        """The identity of one message: its own metadata, signed for this conversation,
+        valid when the message came (`at`, Unix seconds; default now)."""
+        return identify(metadata, session_id, self.secret, self.lifetime, now=at)
 
     def load_profile(self, identity: Identity,
                      orders: bool = False) -> tuple[Profile | None, list[str]]:  # fmt: skip
@@ -105,10 +107,10 @@ class Personalizer:
         return decision
 
     def personalize(self, metadata: Mapping[str, Any] | None, session_id: str | None,
-                    context: Context) -> Decision:  # fmt: skip
+                    context: Context, at: float | None = None) -> Decision:  # fmt: skip
         """Identify the message, load the profile and decide, in one call. Switched off, the
         decision is the one for an anonymous visitor."""
-        identity = self.identify(metadata, session_id)
+        identity = self.identify(metadata, session_id, at)
         if not self.enabled:
             return self.decide(identity, context, None, [SWITCHED_OFF])
         profile, warnings = self.load_profile(identity)

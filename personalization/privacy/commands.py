@@ -1,5 +1,5 @@
-"""`python -m personalization export|erase|sweep|audit`: data subject requests from the
-command line."""
+"""`python -m personalization export|erase|sweep|audit|upgrade-conversations`: data subject
+requests from the command line."""
 
 from __future__ import annotations
 
@@ -76,6 +76,19 @@ def _sweep(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _upgrade_conversations(args: argparse.Namespace, settings: Settings) -> int:
+    from personalization.privacy.conversations import rasa_stores
+    from personalization.privacy.legacy_signatures import upgrade_store
+
+    secret = settings.require_identity_secret()
+    for store in rasa_stores(Path(args.endpoints or settings.endpoints_path)):
+        done = upgrade_store(store, secret)
+        print(f"{store.role}: {done.events:,} event(s) now hold the verification result "
+              "instead of a signature.")
+        store.dispose()
+    return 0
+
+
 def add_commands(commands: argparse._SubParsersAction) -> None:
     def common(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("customer_id")
@@ -104,6 +117,13 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     sweep.add_argument("--quiet-after", type=float, default=120.0,
                        help="a conversation this many seconds without events is over")
     sweep.set_defaults(run=_sweep)
+
+    upgrade = commands.add_parser(
+        "upgrade-conversations", help="once after upgrading: replace the signatures stored in "
+        "older conversations by their verification result (docs/privacy.md)")  # fmt: skip
+    upgrade.add_argument("--endpoints", help="Rasa's endpoints file (default "
+                         "$PERSONALIZATION_ENDPOINTS or endpoints.yml)")  # fmt: skip
+    upgrade.set_defaults(run=_upgrade_conversations)
 
     log = commands.add_parser("audit", help="the audit log of exports, erasures and consent")
     log.add_argument("customer_id", nargs="?", help="only this customer's entries")

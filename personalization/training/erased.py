@@ -48,8 +48,10 @@ class ErasedList:
         with self._locked():
             if id_hash in self.read():
                 return False
+            torn = self.path.exists() and not self.path.read_bytes().endswith(b"\n") \
+                and self.path.stat().st_size > 0  # a write cut short (a crash): not glued on
             with open(self.path, "a") as out:
-                out.write(id_hash + "\n")
+                out.write(("\n" if torn else "") + id_hash + "\n")
                 out.flush()
                 os.fsync(out.fileno())
         return True

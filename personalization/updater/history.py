@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from sqlalchemy.engine import Connection
 
 from personalization.conversation.identity import event_identity
+from personalization.store.customer_locks import lock_for_writing
 from personalization.store.history import (
     Delta,
     add_to_history,
@@ -58,17 +59,24 @@ def delta_of(event: dict) -> Delta | None:
 
 def customers_of(events: list[dict], linked: dict[str, str]) -> tuple[list, dict]:
     """The customer each event counts for, in order, and who the latest message of each
-    conversation with a message here came from. A message counts for its own verified
-    record; another event, for the latest message before it in its conversation (`linked`:
-    before these events)."""
+    conversation that has one here came from. A message counts for its own verified record;
+    a new session for the record Rasa put in the `session_started_metadata` slot just before
+    `action_session_start` (none: a visitor's session); another event for the latest message
+    or session before it in its conversation (`linked`: before these events)."""
     current: dict[str, str | None] = dict(linked)
     latest: dict[str, str | None] = {}
+    starting: dict[str, str | None] = {}  # the session start's record, until the action
     found = []
     for event in events:
         sender = event.get("sender_id") or ""
         says, customer = event_identity(event)
-        if says:
-            current[sender] = latest[sender] = customer
+        if says and event.get("event") == "slot":
+            starting[sender] = customer
+            found.append(customer)
+            continue
+        if says or (event.get("event") == "action"
+                    and event.get("name") == "action_session_start"):  # fmt: skip
+            current[sender] = latest[sender] = customer if says else starting.pop(sender, None)
         found.append(current.get(sender))
     return found, latest
 
@@ -96,7 +104,11 @@ def apply_events(conn: Connection, source: str, items: list[tuple[str, dict]]) -
             result.duplicates += 1
     events = list(fresh.values())
     senders = {s for e in events if (s := e.get("sender_id"))}
-    owners, latest = customers_of(events, linked_customers(conn, senders))
+    before = linked_customers(conn, senders)
+    owners, latest = customers_of(events, before)
+    # every customer these writes touch, locked at once and before consent is read: an
+    # erasure of one of them either ends first or waits for this (no deadlock)
+    lock_for_writing(conn, {*owners, *latest.values(), *before.values()})
     allowed = consented(conn, {c for c in (*owners, *latest.values()) if c}, PURPOSE)
     link_conversations(conn, {s: c for s, c in latest.items() if s and c in allowed})
     unlink_conversations(conn, {s for s, c in latest.items() if s and c not in allowed})

@@ -90,6 +90,11 @@ async function signIn(event) {
 
 function changeCustomer() {
   if (socket) socket.disconnect();
+  if (state) { // signed out on the website too: this session is never signed again
+    fetch("/api/session/end", { method: "POST", headers: { "Content-Type": "application/json" },
+                                body: JSON.stringify({ session_id: state.sessionId }) })
+      .catch(() => {});
+  }
   socket = null;
   state = null;
   save();
