@@ -181,6 +181,17 @@ def test_the_sign_command_says_what_is_wrong():
     assert done.returncode == 2 and "--session" in done.stderr
 
 
+def stored_events(path) -> list[dict]:
+    """The events of a SQLite tracker store, as saved, in order."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT data FROM events ORDER BY id")).scalars().all()
+    engine.dispose()
+    return [json.loads(row) for row in rows]
+
+
 def test_the_tracker_store_keeps_results_and_replaces_forged_ones(tmp_path):
     """rasa_extensions/tracker_store.py, saving as the Rasa server does: each new message's
     metadata (and its copy in the parse data and the session start slot) is stored with the
@@ -189,7 +200,6 @@ def test_the_tracker_store_keeps_results_and_replaces_forged_ones(tmp_path):
 
     from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
-    from sqlalchemy import create_engine, text
 
     from rasa_extensions.tracker_store import VerifiedSQLTrackerStore
 
@@ -207,11 +217,7 @@ def test_the_tracker_store_keeps_results_and_replaces_forged_ones(tmp_path):
     again.update(UserUttered("bye", {"name": "goodbye", "confidence": 0.9},
                              metadata=shop.metadata("C-1", "web-2")))  # fmt: skip
     asyncio.run(store.save(again))
-    engine = create_engine(f"sqlite:///{tmp_path / 'conversations.db'}")
-    with engine.connect() as conn:
-        rows = [json.loads(d) for d in conn.execute(text("SELECT data FROM events ORDER BY id"))
-                .scalars()]  # fmt: skip
-    engine.dispose()
+    rows = stored_events(tmp_path / "conversations.db")
     assert all(signed["customer_signature"] not in json.dumps(r) for r in rows)
     verified = {"verified": True, "customer_id": "C-1"}
     assert rows[0]["value"] == {"timezone": "Europe/Paris", "identity": verified}
@@ -247,7 +253,6 @@ def test_the_tracker_store_checks_each_message_when_it_came_and_drops_odd_metada
 
     from rasa.shared.core.events import UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
-    from sqlalchemy import create_engine, text
 
     from rasa_extensions.tracker_store import VerifiedSQLTrackerStore
 
@@ -261,10 +266,6 @@ def test_the_tracker_store_checks_each_message_when_it_came_and_drops_odd_metada
         UserUttered("odd", intent, metadata=["not", "an", "object"]),  # type: ignore[arg-type]
         UserUttered("odd too", intent, metadata="C-1")])  # type: ignore[arg-type]  # fmt: skip
     asyncio.run(store.save(tracker))
-    engine = create_engine(f"sqlite:///{tmp_path / 'conversations.db'}")
-    with engine.connect() as conn:
-        rows = [json.loads(d) for d in conn.execute(text("SELECT data FROM events ORDER BY id"))
-                .scalars()]  # fmt: skip
-    engine.dispose()
+    rows = stored_events(tmp_path / "conversations.db")
     assert rows[0]["metadata"]["identity"] == {"verified": True, "customer_id": "C-1"}
     assert [r.get("metadata") or {} for r in rows[1:]] == [{}, {}]
