@@ -10,9 +10,9 @@ from rasa_sdk import Tracker
 from actions.runtime import runtime
 from personalization.conversation.decision import Decision
 from personalization.conversation.facts import Context
-from personalization.conversation.identity import Identity
+from personalization.conversation.identity import SESSION_METADATA_SLOT, Identity
 
-METADATA_SLOT = "session_started_metadata"
+METADATA_SLOT = SESSION_METADATA_SLOT
 FALLBACK = "nlu_fallback"
 
 

@@ -22,12 +22,17 @@ NO_CONTROL = f"^{_PRINTABLE}*$"
 NOT_BLANK = f"^{_PRINTABLE}*[^\\s\\u0000-\\u001f\\u007f-\\u009f]{_PRINTABLE}*$"
 
 
-class RecordId(str):
-    """An id: a string, or a whole number, of 1 to 64 characters and no control character."""
+class _Checked:
+    """A pydantic field type: `validate` checks and converts a value, `__modify_schema__`
+    describes it."""
 
     @classmethod
     def __get_validators__(cls):
         yield cls.validate
+
+
+class RecordId(_Checked, str):
+    """An id: a string, or a whole number, of 1 to 64 characters and no control character."""
 
     @classmethod
     def __modify_schema__(cls, schema: dict) -> None:
@@ -50,12 +55,8 @@ class RecordId(str):
         return value
 
 
-class Money(float):
+class Money(_Checked, float):
     """A price or total: a number from 0 to a billion."""
-
-    @classmethod
-    def __get_validators__(cls):
-        yield cls.validate
 
     @classmethod
     def __modify_schema__(cls, schema: dict) -> None:
@@ -70,12 +71,8 @@ class Money(float):
         return float(value)
 
 
-class Currency(str):
+class Currency(_Checked, str):
     """An ISO-4217 currency code: three letters, stored in capitals."""
-
-    @classmethod
-    def __get_validators__(cls):
-        yield cls.validate
 
     @classmethod
     def __modify_schema__(cls, schema: dict) -> None:
@@ -88,15 +85,11 @@ class Currency(str):
         return value.upper()
 
 
-class _Day(date):
+class _Day(_Checked, date):
     """An ISO-8601 date (a date and time is cut to its date) within the type's years."""
 
     earliest = date(1900, 1, 1)
     days_ahead = 0
-
-    @classmethod
-    def __get_validators__(cls):
-        yield cls.validate
 
     @classmethod
     def __modify_schema__(cls, schema: dict) -> None:
@@ -125,12 +118,8 @@ class SignupDate(_Day):
     days_ahead = 1  # a sign-up just after midnight somewhere ahead of UTC
 
 
-class JsonObject(dict):
+class JsonObject(_Checked, dict):
     """A free-form JSON object (its contents were checked as every free-form object is)."""
-
-    @classmethod
-    def __get_validators__(cls):
-        yield cls.validate
 
     @classmethod
     def __modify_schema__(cls, schema: dict) -> None:

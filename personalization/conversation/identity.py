@@ -29,6 +29,7 @@ from typing import Any
 ID_KEY, SIGNATURE_KEY, EXPIRES_KEY = "customer_id", "customer_signature", "signature_expires"
 RECORD_KEY = "identity"  # the verification result, stored in place of the signature
 SIGNED_KEYS = (ID_KEY, SIGNATURE_KEY, EXPIRES_KEY, RECORD_KEY)
+SESSION_METADATA_SLOT = "session_started_metadata"  # Rasa's copy of a session's first metadata
 MAX_ID_LENGTH = 64  # the store's customer_id column
 MAX_SESSION_LENGTH = 255  # Rasa's sender_id column
 DEFAULT_LIFETIME = 3600  # seconds; PERSONALIZATION_SIGNATURE_LIFETIME
@@ -132,7 +133,7 @@ def event_identity(event: Any) -> tuple[bool, str | None]:
         return False, None
     if event.get("event") == "user":
         metadata = event.get("metadata")
-    elif event.get("event") == "slot" and event.get("name") == "session_started_metadata":
+    elif event.get("event") == "slot" and event.get("name") == SESSION_METADATA_SLOT:
         metadata = event.get("value")
     else:
         return False, None

@@ -21,13 +21,12 @@ from sqlalchemy import update
 
 from personalization.conversation.identity import (
     ID_KEY,
+    SESSION_METADATA_SLOT,
     SIGNATURE_KEY,
     Identity,
     stored_metadata,
 )
 from personalization.privacy.conversations import ConversationStore
-
-METADATA_SLOT = "session_started_metadata"
 
 
 def old_identity(metadata: dict, secret: bytes) -> Identity:
@@ -49,7 +48,7 @@ def upgraded(event: Any, secret: bytes) -> dict | None:
     places = []
     if event.get("event") == "user":
         places = [(event, "metadata"), (event.get("parse_data") or {}, "metadata")]
-    elif event.get("event") == "slot" and event.get("name") == METADATA_SLOT:
+    elif event.get("event") == "slot" and event.get("name") == SESSION_METADATA_SLOT:
         places = [(event, "value")]
     changed = False
     for holder, key in places:
