@@ -19,7 +19,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help install train run run-scaled shell demo-db customer-models actions validate test test-stories lint crossval clean
+.PHONY: help install train run run-scaled shell demo-db customer-models actions validate test test-stories lint nlu-report crossval clean
 
 help:
 	@echo "make run       serve the web chat page and report (installs and trains if needed)"
@@ -33,13 +33,14 @@ help:
 	@echo "make actions   start only the action server"
 	@echo "make validate  check data, domain and personalization.yml"
 	@echo "make test-stories  only the test stories (rasa test core)"
-	@echo "make crossval  5-fold cross-validated intent report (results/crossval/)"
+	@echo "make nlu-report  the NLU measured on the held-out and robustness sets (results/nlu/)"
+	@echo "make crossval  5-fold cross-validation, near-duplicates in one fold (results/crossval/)"
 	@echo "make lint      ruff"
 	@echo "make clean     remove models, results and caches (keeps .venv)"
 
 install: $(STAMP) $(WEB_STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt requirements-nodeps.txt constraints.txt
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	@if [ ! -x $(PY) ]; then \
 		if [ -z "$(PYTHON310)" ]; then \
 			echo "Python 3.10 is needed (Rasa 3.6 supports no newer Python) and none was found."; \
@@ -53,7 +54,6 @@ $(STAMP): requirements.txt requirements-dev.txt requirements-nodeps.txt constrai
 	@$(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' || { \
 		echo "$(VENV) uses $$($(PY) --version); Rasa 3.6 needs Python 3.10. Remove $(VENV) and run make again."; exit 1; }
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt -c constraints.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-nodeps.txt
 	@touch $@
 
 # The chat page's one npm package (socket.io-client), exactly as web/package-lock.json pins it.
@@ -110,9 +110,11 @@ test-stories: $(MODEL)
 test: lint validate test-stories $(WEB_STAMP)
 	$(PY) -m pytest
 
+nlu-report: $(MODEL)
+	$(PY) -m scripts.nlu_report --model $(MODEL) --out results/nlu
+
 crossval: $(STAMP)
-	$(RASA) test nlu --nlu data/nlu --config config.yml --cross-validation --folds 5 --out results/crossval
-	$(PY) -m scripts.intent_table results/crossval/intent_report.json
+	$(PY) -m scripts.crossval --folds 5 --out results/crossval
 
 clean:
 	rm -rf models/*.tar.gz results .rasa .pytest_cache .ruff_cache

@@ -4,14 +4,15 @@ from collections import Counter
 
 import yaml
 
-from tests.nlu_data import (
+from nlu_eval.datasets import (
     CONVERSATION_INTENTS,
     CUSTOMER_REQUEST_INTENTS,
-    holdout_examples,
+    evaluation_sets,
     normalised,
     plain,
     training_examples,
 )
+from nlu_eval.dedupe import leaked, repeated_within
 from tests.trackers import ROOT
 
 
@@ -48,14 +49,23 @@ def test_no_duplicate_examples_within_an_intent():
     assert {intent: d for intent, d in duplicates.items() if d} == {}
 
 
-def test_evaluation_messages_are_not_training_examples():
-    """The held-out set and the test stories measure generalisation, not memory."""
+def test_held_out_messages_are_not_near_copies_of_training_examples():
+    """The held-out sets measure generalisation, not memory: no message in them may be a
+    near-copy of a training example (`python -m nlu_eval.dedupe` drops such messages)."""
+    assert leaked() == {name: [] for name in evaluation_sets()}
+
+
+def test_held_out_sets_do_not_repeat_themselves():
+    assert {name: repeated_within(pairs) for name, pairs in evaluation_sets().items()} == {
+        name: [] for name in evaluation_sets()
+    }
+
+
+def test_story_messages_are_not_training_examples():
+    """The test stories check understanding and dialogue together on unseen messages."""
     seen = {normalised(e) for examples in training_examples().values() for e in examples}
-    held_out = [e for examples in holdout_examples().values() for e in examples]
     story_texts = []
     for path in ROOT.glob("tests/test_*.yml"):
         for story in yaml.safe_load(path.read_text()).get("stories", []):
-            story_texts += [s["user"] for s in story["steps"] if "user" in s]
-    candidates = held_out + [plain(t) for t in story_texts]
-    leaked = sorted({t for t in candidates if normalised(t) in seen})
-    assert leaked == []
+            story_texts += [plain(s["user"]) for s in story["steps"] if "user" in s]
+    assert sorted({t for t in story_texts if normalised(t) in seen}) == []

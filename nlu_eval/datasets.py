@@ -1,4 +1,12 @@
-"""Reading the project's NLU data the way the tests need it."""
+"""The project's NLU data as (text, intent) pairs: training data and the held-out sets.
+
+Held-out sets live in tests/nlu/ and are never training data:
+- `holdout.yml`: written independently of the training data, in the style of real traffic,
+  with near-copies of training examples removed (tests/test_training_data.py checks);
+- `definitions.yml`: written from docs/intents.md alone by someone who had not read the
+  training data, including general-assistant questions (out_of_scope) and store questions
+  the assistant cannot handle (store_unsupported).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +16,10 @@ from pathlib import Path
 
 import yaml
 
-from tests.trackers import ROOT
+ROOT = Path(__file__).resolve().parent.parent
+TRAINING_DIR = ROOT / "data" / "nlu"
+HELD_OUT = {"holdout": ROOT / "tests" / "nlu" / "holdout.yml",
+            "definitions": ROOT / "tests" / "nlu" / "definitions.yml"}  # fmt: skip
 
 CUSTOMER_REQUEST_INTENTS = [
     "track_order", "cancel_order", "change_order", "place_order",
@@ -25,6 +36,7 @@ CUSTOMER_REQUEST_INTENTS = [
 ]  # fmt: skip
 CONVERSATION_INTENTS = [
     "greet", "goodbye", "affirm", "deny", "thank_you", "bot_challenge", "out_of_scope",
+    "store_unsupported",
 ]  # fmt: skip
 
 _MARKUP = re.compile(r"\[([^\]]+)\]\([^)]*\)|\[([^\]]+)\]\{[^}]*\}")
@@ -33,6 +45,11 @@ _MARKUP = re.compile(r"\[([^\]]+)\]\([^)]*\)|\[([^\]]+)\]\{[^}]*\}")
 def plain(example: str) -> str:
     """Example text without entity markup, as a customer would have typed it."""
     return _MARKUP.sub(lambda m: m.group(1) or m.group(2), example).strip()
+
+
+def normalised(text: str) -> str:
+    """Lower case, punctuation as spaces; text made only of punctuation stays as it is."""
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split()) or text.strip()
 
 
 def examples_by_intent(paths: list[Path]) -> dict[str, list[str]]:
@@ -48,14 +65,20 @@ def examples_by_intent(paths: list[Path]) -> dict[str, list[str]]:
     return dict(result)
 
 
+def pairs(by_intent: dict[str, list[str]]) -> list[tuple[str, str]]:
+    return [(text, intent) for intent, texts in by_intent.items() for text in texts]
+
+
 def training_examples() -> dict[str, list[str]]:
-    return examples_by_intent(sorted((ROOT / "data" / "nlu").glob("*.yml")))
+    return examples_by_intent(sorted(TRAINING_DIR.glob("*.yml")))
 
 
-def holdout_examples() -> dict[str, list[str]]:
-    return examples_by_intent([ROOT / "tests" / "nlu" / "holdout.yml"])
+def training_set() -> tuple[list[str], list[str]]:
+    texts, labels = zip(*pairs(training_examples()), strict=True)
+    return list(texts), list(labels)
 
 
-def normalised(text: str) -> str:
-    """Lower case, punctuation as spaces; text made only of punctuation stays as it is."""
-    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split()) or text.strip()
+def evaluation_sets() -> dict[str, list[tuple[str, str]]]:
+    """Every held-out set that exists, by name."""
+    return {name: pairs(examples_by_intent([path]))
+            for name, path in HELD_OUT.items() if path.exists()}  # fmt: skip

@@ -1,0 +1,1 @@
+"""Measuring the assistant's understanding on messages it never saw (no Rasa import)."""

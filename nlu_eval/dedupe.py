@@ -1,0 +1,68 @@
+"""Keep the held-out sets apart: drop every held-out message that is a near-copy of a training
+example (or of an earlier held-out message), and say which.
+
+    .venv/bin/python -m nlu_eval.dedupe [--dry-run]
+
+Run after adding training examples; tests/test_training_data.py fails until it has been.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+from nlu_eval.datasets import HELD_OUT, evaluation_sets, plain, training_set
+from nlu_eval.similarity import NEAR_DUPLICATE, near_copies, nearest
+
+
+def leaked(threshold: float = NEAR_DUPLICATE) -> dict[str, list[tuple[str, str, float]]]:
+    """Per held-out set: (message, the training example it copies, similarity)."""
+    texts, _ = training_set()
+    return {name: near_copies([t for t, _ in pairs], texts, threshold)
+            for name, pairs in evaluation_sets().items()}  # fmt: skip
+
+
+def repeated_within(pairs: list[tuple[str, str]],
+                    threshold: float = NEAR_DUPLICATE) -> list[str]:
+    """Messages of one set that nearly repeat an earlier message of the same intent (a near
+    pair across two intents is a test of their border, and stays)."""
+    repeats = []
+    for i, (text, intent) in enumerate(pairs):
+        earlier = [t for t, other in pairs[:i] if other == intent]
+        if earlier and nearest([text], earlier)[1][0] >= threshold:
+            repeats.append(text)
+    return repeats
+
+
+def drop_lines(path: Path, texts: set[str]) -> int:
+    """Remove the example lines whose text is in `texts`; the rest of the file stays as it is."""
+    kept, dropped = [], 0
+    for line in path.read_text().splitlines(keepends=True):
+        match = re.match(r"\s*- (.*)$", line)
+        if match and plain(match.group(1).strip()) in texts:
+            dropped += 1
+            continue
+        kept.append(line)
+    path.write_text("".join(kept))
+    return dropped
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dry-run", action="store_true")
+    args = parser.parse_args()
+    sets = evaluation_sets()
+    for name, copies in leaked().items():
+        repeats = repeated_within(sets[name])
+        for text, example, score in copies:
+            print(f"{name}: {text!r} ~ training {example!r} ({score:.2f})")
+        for text in repeats:
+            print(f"{name}: {text!r} repeats an earlier message of the set")
+        doomed = {t for t, _, _ in copies} | set(repeats)
+        if doomed and not args.dry_run:
+            print(f"{name}: dropped {drop_lines(HELD_OUT[name], doomed)} messages")
+
+
+if __name__ == "__main__":
+    main()
