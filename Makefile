@@ -8,7 +8,8 @@ RASA := $(PY) -m rasa
 STAMP := $(VENV)/.installed
 WEB_STAMP := web/node_modules/.installed
 MODEL := models/brightcart.tar.gz
-TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') $(wildcard components/*.py)
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml') $(wildcard components/*.py) \
+	nlu_eval/robustness.py nlu_eval/similarity.py
 
 # Rasa 3.6 runs on Python 3.10 at most: take pyenv's (see .python-version) or python3.10.
 PYTHON310 := $(shell for p in "$$(pyenv which python3.10 2>/dev/null)" "$$(command -v python3.10 2>/dev/null)"; do \

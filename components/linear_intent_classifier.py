@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from typing import Any
 
 import numpy as np
@@ -30,7 +31,11 @@ from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from components.calibration import fit_temperature, softmax
+import components.calibration
+import nlu_eval.similarity
+from components.calibration import fit_calibrated, softmax
+from components.fingerprint import code_and_versions
+from components.typo_augmenter import AUGMENTED_FROM
 from nlu_eval.similarity import duplicate_groups
 
 logger = logging.getLogger(__name__)
@@ -98,9 +103,12 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
     def required_packages() -> list[str]:
         return ["sklearn"]
 
-    def train(self, training_data: TrainingData) -> Resource:
-        from sklearn.linear_model import LogisticRegression
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str:
+        return code_and_versions([sys.modules[__name__], components.calibration,
+                                  nlu_eval.similarity])  # fmt: skip
 
+    def train(self, training_data: TrainingData) -> Resource:
         examples = [m for m in training_data.intent_examples if m.features]
         labels = [m.get("intent") for m in examples]
         if len(set(labels)) < 2:
@@ -118,17 +126,13 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
                 )
             rows.append(row)
         features = scipy.sparse.vstack(rows, format="csr")
-        model = LogisticRegression(
-            C=self._config["C"], max_iter=self._config["max_iter"], random_state=0
-        )
-        model.fit(features, labels)
+        # a misspelt copy (components/typo_augmenter.py) stays in its original's fold
+        groups = duplicate_groups([m.get(AUGMENTED_FROM) or m.get(TEXT) for m in examples])
+        model, temperature = fit_calibrated(
+            features, labels, self._config["C"], groups, self._config["calibration_folds"],
+            self._config["max_iter"])  # fmt: skip
+        logger.info(f"Intent confidence calibrated: temperature {temperature:.3f}")
         self._weights, self._bias = model.coef_, model.intercept_
-        temperature = 1.0
-        if self._config["calibration_folds"]:
-            groups = duplicate_groups([m.get(TEXT) for m in examples])
-            temperature = fit_temperature(features, np.array(labels), self._config["C"], groups,
-                                          folds=self._config["calibration_folds"])  # fmt: skip
-            logger.info(f"Intent confidence calibrated: temperature {temperature:.3f}")
         self._meta = {
             "classes": [str(c) for c in model.classes_],
             "origins": origins,

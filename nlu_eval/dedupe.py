@@ -17,10 +17,15 @@ from nlu_eval.similarity import NEAR_DUPLICATE, near_copies, nearest
 
 
 def leaked(threshold: float = NEAR_DUPLICATE) -> dict[str, list[tuple[str, str, float]]]:
-    """Per held-out set: (message, the training example it copies, similarity)."""
-    texts, _ = training_set()
-    return {name: near_copies([t for t, _ in pairs], texts, threshold)
-            for name, pairs in evaluation_sets().items()}  # fmt: skip
+    """Per held-out set: (message, the training example or the message of an earlier held-out
+    set it copies, similarity)."""
+    references, _ = training_set()
+    result = {}
+    for name, pairs in evaluation_sets().items():
+        texts = [t for t, _ in pairs]
+        result[name] = near_copies(texts, references, threshold)
+        references = references + texts
+    return result
 
 
 def repeated_within(pairs: list[tuple[str, str]],

@@ -25,7 +25,10 @@ def reliability_diagram(sets: dict[str, list[Parse]], path: Path) -> None:
     for name, parses in sets.items():
         rows = [r for r in reliability_bins(parses) if r["count"]]
         ece = expected_calibration_error(parses)
-        top.plot([r["confidence"] for r in rows], [r["accuracy"] for r in rows], marker="o",
+        # a dot's area is its bin's share of the messages: a bin of three says little
+        top.scatter([r["confidence"] for r in rows], [r["accuracy"] for r in rows],
+                    s=[20 + 400 * r["count"] / len(parses) for r in rows], alpha=0.7)
+        top.plot([r["confidence"] for r in rows], [r["accuracy"] for r in rows], alpha=0.5,
                  label=f"{name} (ECE {ece:.3f}, n={len(parses)})")  # fmt: skip
         bottom.bar([(r["low"] + r["high"]) / 2 for r in rows], [r["count"] for r in rows],
                    width=0.09, alpha=0.5, label=name)  # fmt: skip

@@ -5,7 +5,8 @@ Usage: python -m scripts.crossval [--folds 5] [--out results/crossval]
 Rasa's own `rasa test nlu --cross-validation` splits examples at random, so "cancel my order
 pls" can be trained on while "cancel my order please" is tested: the score flatters. Here
 examples linked by near-duplicates (nlu_eval.similarity) share a fold, each fold trains the
-real pipeline of config.yml, and the figures are those of `make nlu-report`.
+real pipeline of config.yml, and the figures are those of `make nlu-report` (in-scope
+messages; out-of-scope examples as the share rejected).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold
 
-from nlu_eval.metrics import Parse, per_intent, summarise
+from nlu_eval.metrics import OUT_OF_SCOPE, Parse, out_of_scope_rejection, per_intent, summarise
 from nlu_eval.similarity import duplicate_groups
 from scripts.nlu_report import rasa_parser
 
@@ -59,7 +60,10 @@ def main() -> int:
             for text, i, (intent, best, confidence) in zip(tested, test, parse(tested),
                                                            strict=True):  # fmt: skip
                 parses.append(Parse(text, labels[i], intent, best, confidence))
-    summary = summarise(parses).as_dict()
+    in_scope = [p for p in parses if p.expected != OUT_OF_SCOPE]
+    summary = summarise(in_scope).as_dict()
+    summary["out_of_scope_rejected"] = out_of_scope_rejection(
+        [p for p in parses if p.expected == OUT_OF_SCOPE])["rejected"]
     intents = per_intent(parses)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "grouped.json").write_text(json.dumps({"summary": summary, "intents": intents},

@@ -3,9 +3,8 @@
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification
-from sklearn.linear_model import LogisticRegression
 
-from components.calibration import fit_temperature, softmax
+from components.calibration import fit_calibrated, softmax
 from nlu_eval.dedupe import drop_lines, repeated_within
 from nlu_eval.metrics import (
     FALLBACK,
@@ -98,8 +97,9 @@ def test_temperature_scaling_makes_an_overconfident_classifier_honest():
     x, y = make_classification(n_samples=1500, n_features=40, n_informative=8, n_classes=5,
                                n_clusters_per_class=2, flip_y=0.05, random_state=0)  # fmt: skip
     train, held = slice(0, 1000), slice(1000, None)
-    model = LogisticRegression(C=100, max_iter=3000).fit(x[train], y[train])
-    temperature = fit_temperature(x[train], y[train], C=100)
+    model, temperature = fit_calibrated(x[train], y[train], C=100)
+    uncalibrated, one = fit_calibrated(x[train], y[train], C=100, folds=0)
+    assert one == 1.0 and np.allclose(uncalibrated.coef_, model.coef_)
 
     def ece(t):
         probs = softmax(model.decision_function(x[held]) / t)
@@ -125,8 +125,8 @@ def test_training_data_gains_misspelt_copies_but_entity_examples_stay_as_they_ar
     copies = misspelt_copies([(t, "track_order") for t in texts], share=0.5, seed=0)
     assert 70 < len(copies) < 130  # about half
     assert copies == misspelt_copies([(t, "track_order") for t in texts], share=0.5, seed=0)
-    for changed, intent in copies:
-        assert intent == "track_order" and changed not in texts
+    for changed, intent, original in copies:
+        assert intent == "track_order" and changed not in texts and original in texts
         assert abs(len(changed) - len(texts[0])) <= 2
 
     with_entity = Message(data={"text": "cancel 12345678", "intent": "cancel_order",
@@ -139,4 +139,29 @@ def test_training_data_gains_misspelt_copies_but_entity_examples_stay_as_they_ar
              {"cancel 12345678", *texts}]  # fmt: skip
     assert len(added) == len(texts)
     assert all(m.get("intent") == "track_order" for m in added)
+    assert all(m.get("augmented_from") in texts for m in added)  # calibration groups by it
     assert sum(m.get("intent") == "cancel_order" for m in augmented.intent_examples) == 1
+
+
+def test_the_report_covers_every_held_out_set_and_transformation_and_draws_its_pictures(
+    tmp_path,
+):
+    """Any parser will do: here one that knows only the word "refund", over the real sets."""
+    from nlu_eval.report import build_report, markdown, write_report
+    from nlu_eval.robustness import TRANSFORMATIONS
+
+    def parse(texts):
+        return [("get_refund", "get_refund", 0.9) if "refund" in t.lower()
+                else (FALLBACK, "out_of_scope", 0.3) for t in texts]  # fmt: skip
+
+    report = build_report(parse)
+    assert set(report["sets"]) == {"holdout", "definitions"}
+    assert set(report["robustness"]) == set(TRANSFORMATIONS)
+    definitions = report["sets"]["definitions"]
+    assert 0 < definitions["in_scope"]["accuracy"] < 0.2  # only get_refund can be right
+    assert definitions["out_of_scope"]["rejected"] > 0.9  # most get the fallback
+    write_report(report, tmp_path, threshold=0.55)
+    for picture in ("reliability.png", "thresholds.png"):
+        assert (tmp_path / picture).read_bytes()[:4] == b"\x89PNG"
+    table = (tmp_path / "report.md").read_text()
+    assert table == markdown(report) and "| definitions |" in table and "| typo_swap |" in table
