@@ -34,6 +34,13 @@ class Parse:
         return self.best == self.expected
 
 
+def from_rasa(result: dict) -> tuple[str, str, float]:
+    """(intent acted on, best non-fallback intent, its confidence) from a Rasa parse result
+    (`/model/parse` or `Agent.parse_message`)."""
+    best = next(r for r in result["intent_ranking"] if r["name"] != FALLBACK)
+    return result["intent"]["name"], best["name"], float(best["confidence"])
+
+
 def reliability_bins(parses: list[Parse], bins: int = 10) -> list[dict]:
     """Equal-width confidence bins: how many messages, mean confidence, share right."""
     edges = np.linspace(0.0, 1.0, bins + 1)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from nlu_eval.metrics import FALLBACK
+from nlu_eval.metrics import from_rasa
 from nlu_eval.report import build_report, markdown, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,12 +39,7 @@ def rasa_parser(model: Path):
     loop = asyncio.new_event_loop()
 
     def parse(texts: list[str]) -> list[tuple[str, str, float]]:
-        out = []
-        for text in texts:
-            result = loop.run_until_complete(agent.parse_message(text))
-            best = next(r for r in result["intent_ranking"] if r["name"] != FALLBACK)
-            out.append((result["intent"]["name"], best["name"], float(best["confidence"])))
-        return out
+        return [from_rasa(loop.run_until_complete(agent.parse_message(t))) for t in texts]
 
     return parse
 

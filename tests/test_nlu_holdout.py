@@ -7,8 +7,7 @@ gives the same figures with the robustness suite and the pictures (docs/nlu.md).
 
 import json
 
-import requests
-
+from nlu_eval.metrics import from_rasa
 from nlu_eval.report import build_report
 from tests.trackers import ROOT
 
@@ -26,15 +25,7 @@ MIN_OUT_OF_SCOPE_REJECTED = 0.95
 
 def test_understanding_of_held_out_messages_keeps_its_floor(assistant):
     def parse(texts):
-        out = []
-        for text in texts:
-            response = requests.post(f"{assistant.url}/model/parse", json={"text": text},
-                                     timeout=60)  # fmt: skip
-            response.raise_for_status()
-            result = response.json()
-            best = next(r for r in result["intent_ranking"] if r["name"] != "nlu_fallback")
-            out.append((result["intent"]["name"], best["name"], best["confidence"]))
-        return out
+        return [from_rasa(assistant.parse(text)) for text in texts]
 
     report = build_report(parse, robustness=False)
     report.pop("_parses")
