@@ -12,8 +12,10 @@ import argparse
 import re
 from pathlib import Path
 
+import numpy as np
+
 from nlu_eval.datasets import HELD_OUT, evaluation_sets, plain, training_set
-from nlu_eval.similarity import NEAR_DUPLICATE, near_copies, nearest
+from nlu_eval.similarity import NEAR_DUPLICATE, near_copies, similarities
 
 
 def leaked(threshold: float = NEAR_DUPLICATE) -> dict[str, list[tuple[str, str, float]]]:
@@ -32,12 +34,13 @@ def repeated_within(pairs: list[tuple[str, str]],
                     threshold: float = NEAR_DUPLICATE) -> list[str]:
     """Messages of one set that nearly repeat an earlier message of the same intent (a near
     pair across two intents is a test of their border, and stays)."""
-    repeats = []
-    for i, (text, intent) in enumerate(pairs):
-        earlier = [t for t, other in pairs[:i] if other == intent]
-        if earlier and nearest([text], earlier)[1][0] >= threshold:
-            repeats.append(text)
-    return repeats
+    repeated: set[int] = set()
+    for intent in {i for _, i in pairs}:
+        places = [n for n, (_, other) in enumerate(pairs) if other == intent]
+        texts = [pairs[n][0] for n in places]
+        earlier = np.tril(similarities(texts, texts), k=-1)  # each with those before it
+        repeated |= {n for n, row in zip(places, earlier, strict=True) if row.max() >= threshold}
+    return [pairs[n][0] for n in sorted(repeated)]
 
 
 def drop_lines(path: Path, texts: set[str]) -> int:

@@ -1,8 +1,9 @@
 """The NLU report: every figure of docs/nlu.md from one parse function over the held-out sets.
 
-`build_report(parse)` takes any function from a message to a `Parse`-like dict (the Rasa
-model in scripts/nlu_report.py) and returns the figures; `write_report` adds the table, the
-reliability diagram and the threshold trade-off picture.
+`build_report(parse)` takes any function from messages to (intent acted on, best
+non-fallback intent, its confidence) triples (the Rasa model in scripts/nlu_report.py) and
+returns the figures and the in-scope parses of each set; `write_report` writes the figures
+with the table, the reliability diagram and the threshold trade-off picture.
 """
 
 from __future__ import annotations
@@ -48,15 +49,16 @@ def parse_pairs(parse: Parser, pairs: list[tuple[str, str]], chunk: int = 200) -
     return parses
 
 
-def build_report(parse: Parser, robustness: bool = True, gate: float = 0.8) -> dict:
+def build_report(parse: Parser, robustness: bool = True, gate: float = 0.8
+                 ) -> tuple[dict, dict[str, list[Parse]]]:  # fmt: skip
     sets = evaluation_sets()
-    report: dict = {"sets": {}, "robustness": {}}
+    report: dict = {"sets": {}, "robustness": {}, "ms_per_message": {}}
     parsed: dict[str, list[Parse]] = {}
     for name, pairs in sets.items():
         print(f"{name}: {len(pairs)} messages", file=sys.stderr)
         started = time.perf_counter()
         parses = parse_pairs(parse, pairs)
-        report.setdefault("ms_per_message", {})[name] = round(
+        report["ms_per_message"][name] = round(
             1000 * (time.perf_counter() - started) / len(pairs), 1)
         in_scope = [p for p in parses if p.expected != OUT_OF_SCOPE]
         parsed[name] = in_scope
@@ -88,8 +90,7 @@ def build_report(parse: Parser, robustness: bool = True, gate: float = 0.8) -> d
                 "accuracy_before": summarise(before, gate).accuracy,
                 "errors": [p.__dict__ for p in changed if p.intent != p.expected],
             }
-    report["_parses"] = parsed
-    return report
+    return report, parsed
 
 
 def markdown(report: dict) -> str:
@@ -114,13 +115,13 @@ def markdown(report: dict) -> str:
                          f"{r['fallback_rate']:.1%} | {r['confident_wrong']:.1%} | "
                          f"{r['accuracy_before']:.3f} |")  # fmt: skip
     lines += ["", "Time to understand one message: " + ", ".join(
-        f"{ms} ms ({name})" for name, ms in report.get("ms_per_message", {}).items())]
+        f"{ms} ms ({name})" for name, ms in report["ms_per_message"].items())]
     return "\n".join(lines) + "\n"
 
 
-def write_report(report: dict, out: Path, threshold: float) -> None:
+def write_report(report: dict, parses: dict[str, list[Parse]], out: Path,
+                 threshold: float) -> None:  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
-    parses = report.pop("_parses")
     reliability_diagram(parses, out / "reliability.png")
     threshold_plot([p for ps in parses.values() for p in ps], threshold, out / "thresholds.png")
     (out / "report.json").write_text(json.dumps(report, indent=2))

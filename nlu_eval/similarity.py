@@ -34,13 +34,17 @@ def _vectoriser(corpus: list[str]) -> TfidfVectorizer:
     ).fit(corpus)
 
 
+def similarities(queries: list[str], references: list[str]) -> np.ndarray:
+    """The cosine of every query with every reference (queries x references)."""
+    vectoriser = _vectoriser(queries + references)
+    return (vectoriser.transform(queries) @ vectoriser.transform(references).T).toarray()
+
+
 def nearest(queries: list[str], references: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """For each query, the index of its most similar reference and that similarity."""
     if not queries or not references:
         return np.zeros(len(queries), dtype=int), np.zeros(len(queries))
-    vectoriser = _vectoriser(queries + references)
-    similarity = vectoriser.transform(queries) @ vectoriser.transform(references).T
-    similarity = similarity.toarray()
+    similarity = similarities(queries, references)
     index = similarity.argmax(axis=1)
     return index, similarity[np.arange(len(queries)), index]
 

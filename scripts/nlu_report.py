@@ -54,8 +54,8 @@ def main() -> int:
         print(f"No trained model at {args.model}: run `make train` first.", file=sys.stderr)
         return 1
     logging.disable(logging.WARNING)
-    report = build_report(rasa_parser(args.model), robustness=not args.no_robustness)
-    write_report(report, args.out, fallback_threshold())
+    report, parses = build_report(rasa_parser(args.model), robustness=not args.no_robustness)
+    write_report(report, parses, args.out, fallback_threshold())
     print(markdown(report))
     print(f"Figures and every error: {args.out / 'report.json'}; pictures: "
           f"{args.out / 'reliability.png'}, {args.out / 'thresholds.png'}")

@@ -154,13 +154,13 @@ def test_the_report_covers_every_held_out_set_and_transformation_and_draws_its_p
         return [("get_refund", "get_refund", 0.9) if "refund" in t.lower()
                 else (FALLBACK, "out_of_scope", 0.3) for t in texts]  # fmt: skip
 
-    report = build_report(parse)
+    report, parses = build_report(parse)
     assert set(report["sets"]) == {"holdout", "definitions"}
     assert set(report["robustness"]) == set(TRANSFORMATIONS)
     definitions = report["sets"]["definitions"]
     assert 0 < definitions["in_scope"]["accuracy"] < 0.2  # only get_refund can be right
     assert definitions["out_of_scope"]["rejected"] > 0.9  # most get the fallback
-    write_report(report, tmp_path, threshold=0.55)
+    write_report(report, parses, tmp_path, threshold=0.55)
     for picture in ("reliability.png", "thresholds.png"):
         assert (tmp_path / picture).read_bytes()[:4] == b"\x89PNG"
     table = (tmp_path / "report.md").read_text()
